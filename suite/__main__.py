@@ -1,0 +1,5 @@
+"""``python -m suite`` runs the CLI."""
+
+from suite.cli import main
+
+main()
