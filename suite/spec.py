@@ -77,6 +77,8 @@ class Spec:
 def _format_value(value: object) -> str:
     if isinstance(value, str):
         return value if _BARE_WORD.fullmatch(value) and value not in ("True", "False") else repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return repr(value)
 
 

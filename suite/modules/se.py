@@ -1,0 +1,23 @@
+"""Squeeze-and-Excitation (kind: attention).
+
+Paper: Hu et al., "Squeeze-and-Excitation Networks", arXiv:1709.01507.
+Wraps ``timm.layers.SEModule``. The hidden width is ``channels * rd_ratio`` rounded to a multiple of
+``rd_divisor`` (timm's convention), so it scales with the channels at the point as SENet's r=16 did.
+"""
+
+from __future__ import annotations
+
+from timm.layers import SEModule, make_divisible
+
+from suite.modules import with_hparams
+from suite.registry import MODULES
+
+
+@MODULES.register(
+    "se", kind="attention", paper="Squeeze-and-Excitation Networks", arxiv="1709.01507"
+)
+def se(channels: int, rd_ratio: float = 1 / 16, rd_divisor: int = 8):
+    rd_channels = make_divisible(channels * rd_ratio, rd_divisor, round_limit=0.0)
+    return with_hparams(
+        SEModule(channels, rd_channels=rd_channels), rd_ratio=rd_ratio, rd_channels=rd_channels
+    )
