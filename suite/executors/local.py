@@ -1,0 +1,25 @@
+"""The local executor: train each job in this process, in order, and yield its record."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+from suite.records import Job, RunRecord
+
+
+class LocalExecutor:
+    """One process, one job at a time; the dataset tensors are shared by every job of the grid."""
+
+    name = "local"
+
+    def map(
+        self,
+        jobs: Iterable[Job],
+        data: object,
+        progress: Callable[[Job, dict], None] | None = None,
+    ) -> Iterator[RunRecord]:
+        from suite.train import run_one
+
+        for job in jobs:
+            report = (lambda info, job=job: progress(job, info)) if progress else None
+            yield run_one(job, data=data, progress=report)

@@ -1,0 +1,116 @@
+"""Plan the grid of a fair comparison: the baselines the variants imply plus each variant, x folds x seeds.
+
+Every cell of a (dataset, fold, seed) shares its manifest, its seeds and its recipe between the baseline
+and the variants, so one variable changes: the module. Jobs whose key is already in the store are
+skipped by the runner, so baselines are shared by every variant and a finished grid trains nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from suite.errors import SuiteError
+from suite.records import Job, Seeds
+from suite.spec import canonical, parse
+
+STANDARD_DATASET = {"cls": "cifar10", "seg": "kvasir-seg"}
+
+
+@dataclass
+class GridRequest:
+    """What the user asked for on the command line."""
+
+    variants: list[str]
+    dataset: str | None = None
+    data_root: str | None = None
+    folds: int = 5
+    seeds: int = 1
+    split_seed: int = 0
+    profile: str = "quick"
+    overrides: dict = field(default_factory=dict)
+    device: str = "cpu"
+
+
+@dataclass
+class Grid:
+    """The planned jobs of one dataset and the context they were planned in."""
+
+    dataset: str
+    task: str
+    specs: list[str]  # canonical specs, baselines first
+    baselines: list[str]
+    jobs: list[Job]
+    data: object  # the LoadedDataset every job of the grid trains on
+    manifest: object
+
+
+def check_request(request: GridRequest) -> None:
+    if not request.variants:
+        raise SuiteError("no variant given; pass --variant SPEC, e.g. --variant unet+se")
+    if request.folds < 2:
+        raise SuiteError(f"--folds {request.folds} cannot make a paired comparison; use --folds 2 or more (5 is usual)")
+    if request.seeds < 1:
+        raise SuiteError(f"--seeds {request.seeds} is not a number of repeats; use --seeds 1 or more")
+
+
+def _task_of(baselines: list[str]) -> str:
+    from suite.baselines import BASELINES
+
+    tasks = {b: BASELINES.entry(b).meta["tasks"] for b in baselines}
+    common = set.intersection(*(set(t) for t in tasks.values()))
+    if not common:
+        raise SuiteError(
+            "these baselines have no task in common: "
+            + "; ".join(f"{b} ({', '.join(t)})" for b, t in tasks.items())
+            + "; run classification and segmentation variants separately"
+        )
+    return sorted(common)[0] if len(common) > 1 else common.pop()
+
+
+def plan(request: GridRequest) -> Grid:
+    """Resolve specs, dataset, recipe and manifest into the list of jobs (nothing is trained)."""
+    from suite.datasets import DATASETS, load_dataset, make_manifest
+    from suite.recipe import load_recipe
+
+    check_request(request)
+    variants = [str(canonical(text)) for text in request.variants]
+    baselines = sorted({parse(v).baseline for v in variants})
+    task = _task_of(baselines)
+    dataset = request.dataset or STANDARD_DATASET[task]
+    card = DATASETS.entry(dataset)
+    if card.meta["task"] != task:
+        raise SuiteError(
+            f"dataset {dataset!r} is a {card.meta['task']} set but {', '.join(baselines)} "
+            f"{'is a' if len(baselines) == 1 else 'are'} {task} baseline; "
+            f"{task} sets: {', '.join(n for n in DATASETS.list() if DATASETS.entry(n).meta['task'] == task)}"
+        )
+    recipes = {b: load_recipe(b, task, request.profile, request.overrides) for b in baselines}
+    sizes = {r.image_size for r in recipes.values()}
+    if len(sizes) > 1:
+        raise SuiteError(
+            f"the recipes of {', '.join(baselines)} use different image sizes {sorted(sizes)}; "
+            "set one with --image-size"
+        )
+    data = load_dataset(dataset, request.data_root, image_size=sizes.pop())
+    manifest = make_manifest(data, request.folds, request.split_seed)
+    specs = baselines + [v for v in variants if v not in baselines]
+    jobs = []
+    for spec in specs:
+        recipe = recipes[parse(spec).baseline]
+        for fold in range(request.folds):
+            for repeat in range(request.seeds):
+                jobs.append(
+                    Job(
+                        spec=spec,
+                        dataset=dataset,
+                        data_root=request.data_root,
+                        k=request.folds,
+                        fold=fold,
+                        seeds=Seeds.from_repeat(request.split_seed, repeat),
+                        manifest_hash=manifest.sha256,
+                        recipe=recipe.to_dict(),
+                        recipe_hash=recipe.hash,
+                        device=request.device,
+                    )
+                )
+    return Grid(dataset, task, specs, baselines, jobs, data, manifest)

@@ -1,0 +1,27 @@
+"""Test-wide settings: one torch thread per xdist worker, caches and stores in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+SHARED_DATA = Path(os.environ.get("SUITE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Manifests and decoded-image caches of the tests never touch the user's cache folder."""
+    os.environ.setdefault("SUITE_CACHE", str(tmp_path_factory.mktemp("suite-cache")))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared datasets not found at {SHARED_DATA} (set SUITE_SHARED_DATA)")
+    return SHARED_DATA
