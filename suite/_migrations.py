@@ -1,0 +1,105 @@
+"""Versioned schema of the results store: SQL steps per version, applied in order under one lock.
+
+The version lives in ``PRAGMA user_version``. Version ``n`` is reached from ``n - 1`` by running
+``MIGRATIONS[n - 1]``; a fresh file (version 0) runs them all. Steps only add (tables, columns,
+indexes), so an older store keeps every row it had.
+
+- v1: the ``runs`` table with one column per ``RunRecord`` field of the first release, and the
+  (dataset, spec) index the leaderboard reads by.
+- v2: official-test metrics (``test_metrics``), the parameters a variant adds over its baseline
+  (``params_added``), and the (manifest_hash, recipe_hash, fold) index that pairs runs for a verdict.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from suite.errors import StoreError
+
+MIGRATIONS: list[tuple[str, ...]] = [
+    (  # v0 -> v1
+        """
+        CREATE TABLE runs (
+            key TEXT PRIMARY KEY NOT NULL,
+            spec TEXT NOT NULL,
+            baseline TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            manifest_hash TEXT NOT NULL,
+            k INTEGER NOT NULL,
+            fold INTEGER NOT NULL,
+            split_seed INTEGER NOT NULL,
+            init_seed INTEGER NOT NULL,
+            order_seed INTEGER NOT NULL,
+            augment_seed INTEGER NOT NULL,
+            recipe TEXT NOT NULL,            -- JSON: the resolved training recipe
+            recipe_hash TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+            error TEXT,
+            metrics TEXT NOT NULL,           -- JSON: final validation metrics
+            curves TEXT NOT NULL,            -- JSON: per-epoch curves
+            n_train INTEGER NOT NULL,
+            n_val INTEGER NOT NULL,
+            params INTEGER,                  -- exact parameter count
+            gmacs REAL,                      -- fvcore GMACs, batch 1, recipe image size
+            latency_ms REAL,                 -- median forward latency, batch 1, on device
+            wall_s REAL NOT NULL,            -- wall-clock seconds of the run
+            device TEXT NOT NULL,
+            provenance TEXT NOT NULL,        -- JSON: versions, CUDA, device name, git commit, command, host
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX runs_dataset_spec ON runs (dataset, spec)",
+    ),
+    (  # v1 -> v2
+        "ALTER TABLE runs ADD COLUMN test_metrics TEXT NOT NULL DEFAULT '{}'",  # JSON: official test split
+        "ALTER TABLE runs ADD COLUMN params_added INTEGER",  # parameters over the plain baseline
+        "CREATE INDEX runs_pairing ON runs (manifest_hash, recipe_hash, fold)",
+    ),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def check_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The store's schema version; raises, touching nothing, if it is newer or not a suite store."""
+    version = user_version(conn)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"store {path} was written by a newer suite (schema {version} > {SCHEMA_VERSION}); "
+            "upgrade suite or use another --store"
+        )
+    if version == 0:
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if tables:
+            raise StoreError(
+                f"store {path} is an SQLite database of something else (tables: {', '.join(sorted(tables))}); "
+                "use another --store or SUITE_STORE"
+            )
+    return version
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Bring the store to ``SCHEMA_VERSION`` in one transaction (all steps or none); returns it.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``) so the transaction is ours.
+    """
+    if check_version(conn, path) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = check_version(conn, path)  # another process may have migrated while we waited
+        for steps in MIGRATIONS[version:]:
+            for sql in steps:
+                conn.execute(sql)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION

@@ -1,0 +1,300 @@
+"""The results store: one SQLite database (WAL) holding a row per finished run.
+
+Only the driver writes, one transaction per finished run (done or failed), so a grid killed mid-run
+keeps every finished run and leaves nothing of the unfinished one; the same command resumes it.
+Readers (``read_runs``, the dashboard) open the file read-only and see a consistent snapshot while
+the driver writes: that is what WAL mode gives.
+
+Durability: ``synchronous=FULL``. In WAL mode ``NORMAL`` is consistent but may lose the last commits
+on a power cut, because the WAL is only synced at checkpoints; a lost row is a run that took minutes
+or hours of training, while FULL costs one fsync per finished run, nothing next to a training run.
+
+The schema is versioned (``PRAGMA user_version``, steps in ``suite._migrations``); a store opened by
+this code is migrated forward in one transaction, and one written by a newer suite is refused untouched.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shlex
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from suite import __version__
+from suite._migrations import check_version, migrate, user_version
+from suite._store_schema import SEED_COLUMNS, SORT_COLUMNS, frame, record_to_row, row_to_record
+from suite.errors import StoreError
+from suite.records import RunRecord
+
+DEFAULT_STORE = Path("results") / "suite.db"
+STORE_ENV = "SUITE_STORE"
+BUSY_TIMEOUT_S = 30.0
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_FILTER_ALIASES = {"seed": "init_seed"}
+_VERSIONED_PACKAGES = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "timm": "timm",
+    "smp": "segmentation-models-pytorch",
+    "torchmetrics": "torchmetrics",
+    "fvcore": "fvcore",
+    "numpy": "numpy",
+}
+
+
+def resolve_store_path(path: str | Path | None = None) -> Path:
+    """``path`` if given, else ``$SUITE_STORE``, else ``results/suite.db`` under the current folder."""
+    chosen = path if path not in (None, "") else os.environ.get(STORE_ENV) or DEFAULT_STORE
+    return Path(chosen).expanduser().absolute()
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _unwritable(path: Path, err: BaseException) -> StoreError:
+    return StoreError(
+        f"cannot write the store at {path} ({_one_line(err)}); pass a writable file with --store or SUITE_STORE"
+    )
+
+
+def _unreadable(path: Path, err: BaseException) -> StoreError:
+    return StoreError(f"cannot read the store at {path} ({_one_line(err)}); check the path and its permissions")
+
+
+def _corrupt(path: Path) -> StoreError:
+    return StoreError(
+        f"store {path} is not a readable SQLite database (corrupt or another kind of file); "
+        "move it aside or pass another --store"
+    )
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a non-empty file that does not start with the SQLite header, before SQLite touches it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise _unwritable(path, err) from None
+    if head and head != _SQLITE_MAGIC:
+        raise _corrupt(path)
+
+
+class Store:
+    """Read-write handle on a results store; a context manager (``with Store(path) as store:``)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = resolve_store_path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise _unwritable(self.path, err) from None
+        _check_header(self.path)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as err:
+            raise _unwritable(self.path, err) from None
+        self._conn.row_factory = sqlite3.Row
+        try:
+            check_version(self._conn, self.path)  # before any write: a newer store stays untouched
+            if self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                raise StoreError(f"store {self.path} cannot use WAL mode; put it on a local disk (not a network share)")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            migrate(self._conn, self.path)
+        except sqlite3.Error as err:
+            self._conn.close()
+            raise self._translate(err) from None
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _translate(self, err: sqlite3.Error) -> StoreError:
+        """An sqlite3 error as a one-line ``StoreError`` that says what to do."""
+        text = str(err).lower()
+        if "not a database" in text or "malformed" in text:
+            return _corrupt(self.path)
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                f"store {self.path} is locked by another writer for over {BUSY_TIMEOUT_S:.0f} s; "
+                "let the other suite run finish or pass another --store"
+            )
+        return _unwritable(self.path, err)
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def schema_version(self) -> int:
+        return user_version(self._conn)
+
+    def keys(self, status: str | None = None) -> set[str]:
+        """Keys of the stored runs, optionally only those with ``status`` (done | failed)."""
+        if status is None:
+            return {row[0] for row in self._conn.execute("SELECT key FROM runs")}
+        return {row[0] for row in self._conn.execute("SELECT key FROM runs WHERE status = ?", (status,))}
+
+    def has(self, key: str) -> bool:
+        """True when a finished run (done or failed) is stored under ``key``."""
+        found = self._conn.execute("SELECT 1 FROM runs WHERE key = ? AND status IN ('done', 'failed')", (key,))
+        return found.fetchone() is not None
+
+    def write(self, record: RunRecord, replace: bool = False) -> None:
+        """Insert one finished run in one transaction: the whole row or nothing.
+
+        A key already stored raises ``StoreError``, except that ``replace=True`` overwrites a *failed*
+        run (a retry); a done run is never overwritten.
+        """
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise self._translate(err) from None
+        try:
+            stored = self._conn.execute("SELECT status FROM runs WHERE key = ?", (record.key,)).fetchone()
+            if stored is not None and not (replace and stored["status"] == "failed"):
+                raise StoreError(
+                    f"run {record.key} ({record.spec}, {record.dataset}, fold {record.fold}) is already stored "
+                    f"with status {stored['status']}; finished runs are kept (a failed one may be replaced)"
+                )
+            row = record_to_row(record)
+            columns = ", ".join(row)
+            marks = ", ".join("?" * len(row))
+            verb = "INSERT OR REPLACE" if stored is not None else "INSERT"
+            self._conn.execute(f"{verb} INTO runs ({columns}) VALUES ({marks})", tuple(row.values()))
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as err:
+            self._rollback()
+            raise self._translate(err) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+            self._conn.execute("ROLLBACK")
+
+    def get(self, key: str) -> RunRecord | None:
+        row = self._conn.execute("SELECT * FROM runs WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row_to_record(dict(row))
+
+    def records(self, **filters: Any) -> list[RunRecord]:
+        """Stored runs whose columns equal the filters (a list, tuple or set means any of; ``seed`` = init seed)."""
+        return _select(self._conn, filters)
+
+    def runs(self, status: str | None = "done", dataset: str | None = None) -> pd.DataFrame:
+        """The runs as a DataFrame (contract in ``suite._store_schema``), optionally one status and dataset."""
+        return frame(_select(self._conn, {"status": status, "dataset": dataset}, skip_none=True))
+
+
+def _select(conn: sqlite3.Connection, filters: dict[str, Any], skip_none: bool = False) -> list[RunRecord]:
+    """Records matching ``filters`` (column = value, IN for collections), sorted like the DataFrame."""
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
+    clauses, values = [], []
+    for name, value in filters.items():
+        if value is None and skip_none:
+            continue
+        column = _FILTER_ALIASES.get(name, name)
+        if column not in columns:
+            raise StoreError(f"cannot filter runs by {name!r}; filter by one of: {', '.join(['seed', *columns])}")
+        if isinstance(value, (list, tuple, set, frozenset)):
+            values.extend(value)
+            clauses.append(f"{column} IN ({', '.join('?' * len(value))})")
+        elif value is None:
+            clauses.append(f"{column} IS NULL")
+        else:
+            values.append(value)
+            clauses.append(f"{column} = ?")
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    order = ", ".join(SEED_COLUMNS["init"] if c == "seed" else c for c in SORT_COLUMNS)
+    rows = conn.execute(f"SELECT * FROM runs{where} ORDER BY {order}", values).fetchall()
+    return [row_to_record(dict(row)) for row in rows]
+
+
+def read_runs(path: str | Path | None, status: str | None = "done", dataset: str | None = None) -> pd.DataFrame:
+    """The ``runs()`` DataFrame of the store at ``path``, opened read-only; empty (same columns) if missing."""
+    path = resolve_store_path(path)
+    if not path.exists():
+        return frame([])
+    _check_header(path)
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as err:
+        raise _unreadable(path, err) from None
+    conn.row_factory = sqlite3.Row
+    try:
+        if check_version(conn, path) == 0:
+            return frame([])
+        return frame(_select(conn, {"status": status, "dataset": dataset}, skip_none=True))
+    except sqlite3.DatabaseError as err:
+        if "not a database" in str(err) or "malformed" in str(err):
+            raise _corrupt(path) from None
+        raise _unreadable(path, err) from None
+    finally:
+        conn.close()
+
+
+def _git_commit() -> str | None:
+    """HEAD of the git checkout that holds the ``suite`` package, "-dirty" if it has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True)
+        return done.stdout.strip()
+
+    try:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != root:
+            return None  # suite is installed inside some other repository, not checked out
+        commit = git("rev-parse", "HEAD")
+        return commit + ("-dirty" if git("status", "--porcelain") else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _device_name() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.cuda.current_device())
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or platform.machine()
+
+
+def provenance(command: list[str] | None = None) -> dict:
+    """Where a number came from: package versions, CUDA / cuDNN, device, git commit, command line, host."""
+    import torch
+
+    versions: dict[str, str | None] = {"suite": __version__, "python": platform.python_version()}
+    for label, distribution in _VERSIONED_PACKAGES.items():
+        try:
+            versions[label] = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            versions[label] = None
+    return {
+        "versions": versions,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "device_name": _device_name(),
+        "git_commit": _git_commit(),
+        "command": shlex.join(sys.argv if command is None else command),
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+    }
+

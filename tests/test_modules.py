@@ -1,0 +1,273 @@
+"""The module library, tested from the registry: every registered module meets its kind's contract.
+
+Contracts (suite/modules/__init__.py): attention keeps the shape, conv gives out_channels at
+ceil(H / stride) x ceil(W / stride), fusion returns the skip's shape; gradients reach every parameter;
+width-dependent hyperparameters grow with the channels; user arguments change the module; unknown or
+mistyped arguments raise a one-line SuiteError.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+
+import pytest
+import torch
+
+from suite.errors import SuiteError
+from suite.modules import MODULES, build_module, module_defaults, resolved_hparams
+from suite.spec import KIND_MODES
+
+ALL = MODULES.list()
+KINDS = {name: MODULES.entry(name).kind for name in ALL}
+ATTENTION = [n for n in ALL if KINDS[n] == "attention"]
+CONV = [n for n in ALL if KINDS[n] == "conv"]
+FUSION = [n for n in ALL if KINDS[n] == "fusion"]
+WIDTH_SCALED = [n for n in ALL if MODULES.entry(n).meta.get("width_hparams")]
+
+# (channels, H, W): 16 channels as in a width-16 U-Net; 1x1 and 2x2 as at ViT/Swin/ResNet tails; odd maps.
+ATTENTION_SHAPES = [(16, 1, 1), (16, 2, 2), (16, 1, 3), (16, 3, 5), (24, 7, 4), (64, 8, 8)]
+# (in_channels, out_channels, stride): grey/RGB first blocks, widening and narrowing blocks.
+CONV_CASES = [(1, 16, 1), (3, 16, 2), (16, 32, 2), (32, 16, 1)]
+CONV_MAPS = [(8, 8), (7, 5), (1, 1)]
+
+# One user setting per module that must change what gets built (parameters or outputs).
+VARIATIONS = {
+    "aff": {"rd_ratio": 0.5},
+    "ag": {"inter_ratio": 0.25},
+    "aspp": {"base_rate": 1},
+    "cbam": {"rd_ratio": 0.25},
+    "coord": {"rd_ratio": 0.25},
+    "dilated": {"dilation": 1},
+    "dsconv": {"kernel_size": 5},
+    "eca": {"gamma": 1.0},
+    "ese": {"gate": "sigmoid"},
+    "gc": {"fusion": "scale"},
+    "ge": {"extent": 2},
+    "lcbam": {"spatial_kernel_size": 3},
+    "nl": {"rd_ratio": 0.25},
+    "scse": {"combine": "max"},
+    "se": {"rd_ratio": 0.25},
+    "simam": {"e_lambda": 10.0},
+    "sk": {"rd_ratio": 0.5},
+}
+
+# Values each module must refuse with a SuiteError that names it.
+INVALID = [
+    ("aspp", {"dropout": 1.0}),
+    ("aspp", {"base_rate": 0}),
+    ("cbam", {"spatial_kernel_size": 4}),
+    ("coord", {"min_rd_channels": 0}),
+    ("dilated", {"dilation": 0}),
+    ("dsconv", {"kernel_size": 2}),
+    ("eca", {"gamma": 0.0}),
+    ("ese", {"gate": "relu"}),
+    ("gc", {"fusion": "multiply"}),
+    ("ge", {"extent": 3}),
+    ("ge", {"extent": 0, "extra_params": True}),
+    ("scse", {"combine": "multiply"}),
+    ("simam", {"e_lambda": 0.0}),
+] + [(n, {k: 0.0}) for n in ALL for k in module_defaults(n) if k.endswith("ratio")]
+
+
+def point_args(name: str, channels: int) -> tuple[int, ...]:
+    """The builder's point arguments at ``channels`` wide (conv: in = out = channels, stride 1)."""
+    return (channels, channels, 1) if KINDS[name] == "conv" else (channels,)
+
+
+def run(name: str, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Forward ``x`` (as the decoder features, with ``x`` flipped over the batch as the skip, for fusion)."""
+    return module(x, x.flip(0)) if KINDS[name] == "fusion" else module(x)
+
+
+def source_doc(name: str) -> str:
+    return inspect.getmodule(MODULES.get(name)).__doc__ or ""
+
+
+def test_library_covers_every_kind():
+    assert len(ALL) >= 15
+    assert set(KINDS.values()) == set(KIND_MODES)
+    assert len(FUSION) >= 2
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_entry_names_its_paper_in_metadata_and_file_docstring(name):
+    entry = MODULES.entry(name)
+    assert entry.kind in KIND_MODES
+    assert isinstance(entry.paper, str) and entry.paper.strip()
+    doc = source_doc(name)
+    assert entry.paper in " ".join(doc.split())
+    if entry.arxiv is None:
+        assert entry.meta.get("reference") and entry.meta["reference"] in doc
+    else:
+        assert re.fullmatch(r"\d{4}\.\d{4,5}", entry.arxiv)
+        assert entry.arxiv in doc
+
+
+@pytest.mark.parametrize("shape", ATTENTION_SHAPES, ids=lambda s: "c{}_{}x{}".format(*s))
+@pytest.mark.parametrize("name", ATTENTION)
+def test_attention_keeps_the_shape(name, shape):
+    channels, height, width = shape
+    module = build_module(name, channels)
+    x = torch.randn(2, channels, height, width)
+    minimum = MODULES.entry(name).meta.get("min_positions", 1)
+    if height * width < minimum:
+        with pytest.raises(SuiteError, match=rf"{name} needs .*at least {minimum} positions"):
+            module(x)
+        return
+    out = module(x)
+    assert out.shape == x.shape
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("hw", CONV_MAPS, ids=lambda s: "{}x{}".format(*s))
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "in{}_out{}_s{}".format(*c))
+@pytest.mark.parametrize("name", CONV)
+def test_conv_gives_out_channels_at_the_strided_size(name, case, hw):
+    in_channels, out_channels, stride = case
+    module = build_module(name, in_channels, out_channels, stride)
+    out = module(torch.randn(2, in_channels, *hw))
+    assert out.shape == (2, out_channels, math.ceil(hw[0] / stride), math.ceil(hw[1] / stride))
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("decoder_hw", [(8, 6), (4, 3)], ids=["same_size", "half_size"])
+@pytest.mark.parametrize("channels", [16, 32])
+@pytest.mark.parametrize("name", FUSION)
+def test_fusion_returns_the_skip_shape(name, channels, decoder_hw):
+    skip = torch.randn(2, channels, 8, 6)
+    out = build_module(name, channels)(torch.randn(2, channels, *decoder_hw), skip)
+    assert out.shape == skip.shape
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_backward_reaches_every_parameter(name):
+    torch.manual_seed(0)
+    module = build_module(name, *point_args(name, 16))
+    x = torch.randn(2, 16, 6, 6, requires_grad=True)
+    out = run(name, module, x)
+    (out * torch.randn_like(out)).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    grads = {n: p.grad for n, p in module.named_parameters()}
+    assert all(g is not None for g in grads.values()), [n for n, g in grads.items() if g is None]
+    assert all(torch.isfinite(g).all() for g in grads.values())
+    if grads:
+        assert any(g.abs().sum() > 0 for g in grads.values())
+
+
+@pytest.mark.parametrize("name", WIDTH_SCALED)
+def test_width_dependent_hparams_grow_with_channels(name):
+    narrow = resolved_hparams(build_module(name, *point_args(name, 64)))
+    wide = resolved_hparams(build_module(name, *point_args(name, 512)))
+    for hparam in MODULES.entry(name).width_hparams:
+        assert wide[hparam] > narrow[hparam], hparam
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_modules_with_a_reduction_ratio_declare_width_hparams(name):
+    if any(k.endswith("ratio") for k in module_defaults(name)):
+        assert name in WIDTH_SCALED
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_resolved_hparams_show_the_user_arguments(name):
+    defaults = module_defaults(name)
+    assert resolved_hparams(build_module(name, *point_args(name, 16))).items() >= defaults.items()
+    variation = VARIATIONS.get(name, {})
+    changed = resolved_hparams(build_module(name, *point_args(name, 16), **variation))
+    assert changed.items() >= {**defaults, **variation}.items()
+
+
+def test_simam_is_parameter_free():
+    module = build_module("simam", 64)
+    assert sum(p.numel() for p in module.parameters()) == 0
+    flat = torch.full((1, 64, 4, 4), 3.0)  # no deviation from the mean: every weight is sigmoid(1/2)
+    assert torch.allclose(module(flat), flat * torch.sigmoid(torch.tensor(0.5)))
+
+
+def test_user_rd_ratio_widens_se():
+    default = build_module("se", 64)
+    wider = build_module("se", 64, rd_ratio=0.25)
+    assert sum(p.numel() for p in wider.parameters()) > sum(p.numel() for p in default.parameters())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_user_arguments_change_the_built_module(name):
+    if not module_defaults(name):
+        assert name not in VARIATIONS
+        return
+    assert name in VARIATIONS, f"add a setting for {name!r} to VARIATIONS"
+    x = torch.randn(2, 64, 8, 8)
+    built = {}
+    for label, kwargs in (("default", {}), ("varied", VARIATIONS[name])):
+        torch.manual_seed(0)
+        built[label] = build_module(name, *point_args(name, 64), **kwargs).eval()
+    shapes = {label: [tuple(t.shape) for t in m.state_dict().values()] for label, m in built.items()}
+    if shapes["default"] == shapes["varied"]:
+        with torch.no_grad():
+            outputs = {label: run(name, m, x) for label, m in built.items()}
+        assert not torch.allclose(outputs["default"], outputs["varied"])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_unknown_argument_raises_with_the_valid_ones(name):
+    with pytest.raises(SuiteError, match="no argument 'not_an_argument'") as err:
+        build_module(name, *point_args(name, 16), not_an_argument=1)
+    assert all(k in str(err.value) for k in module_defaults(name))
+    with pytest.raises(TypeError):
+        MODULES.get(name)(*point_args(name, 16), not_an_argument=1)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if module_defaults(n)])
+def test_mistyped_argument_raises(name):
+    key, default = next(iter(module_defaults(name).items()))
+    wrong = 3 if isinstance(default, str) else "abc"
+    with pytest.raises(SuiteError, match=f"argument '{key}' takes .*, got"):
+        build_module(name, *point_args(name, 16), **{key: wrong})
+
+
+def test_numbers_are_coerced_to_the_default_type():
+    se = build_module("se", 64, rd_ratio=1)
+    assert isinstance(resolved_hparams(se)["rd_ratio"], float)
+    dsconv = build_module("dsconv", 16, 16, 1, kernel_size=5.0)
+    assert resolved_hparams(dsconv)["kernel_size"] == 5
+    with pytest.raises(SuiteError):
+        build_module("dsconv", 16, 16, 1, kernel_size=2.5)
+    with pytest.raises(SuiteError):
+        build_module("ge", 16, extra_params=1)
+
+
+@pytest.mark.parametrize("name,kwargs", INVALID, ids=lambda v: v if isinstance(v, str) else str(v))
+def test_invalid_values_raise_naming_the_module(name, kwargs):
+    with pytest.raises(SuiteError, match=rf"^{name}\b"):
+        build_module(name, *point_args(name, 16), **kwargs)
+
+
+def test_nl_refuses_maps_too_large_for_its_attention_matrix():
+    module = build_module("nl", 16)
+    with pytest.raises(SuiteError, match=r"nl supports feature maps of at most 16384 positions"):
+        module(torch.zeros(1, 16, 129, 128))
+
+
+def test_attention_gate_only_scales_the_skip_down():
+    skip = torch.randn(2, 16, 8, 8)
+    out = build_module("ag", 16)(torch.randn(2, 16, 8, 8), skip)
+    assert torch.all(out.abs() <= skip.abs())
+    assert torch.all(torch.sign(out) == torch.sign(skip))
+
+
+def test_aff_chooses_between_skip_and_decoder():
+    skip, decoder = torch.randn(2, 16, 8, 8), torch.randn(2, 16, 8, 8)
+    out = build_module("aff", 16)(decoder, skip)
+    assert torch.all(out >= torch.minimum(skip, decoder) - 1e-6)
+    assert torch.all(out <= torch.maximum(skip, decoder) + 1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", ALL)
+def test_runs_on_cuda(name):
+    module = build_module(name, *point_args(name, 16)).cuda()
+    out = run(name, module, torch.randn(2, 16, 6, 6, device="cuda"))
+    assert out.is_cuda and torch.isfinite(out).all()
