@@ -41,7 +41,7 @@ def measure_cost(spec: str, grid: Grid, recipe: dict, device: str) -> dict:
         size,
         **recipe.get("model", {}),
     )
-    cost = profile_variant(built, (1, data.in_channels, size, size), device=device)
+    cost = profile_variant(built, (1, data.in_channels, size, size), device=device, throughput_batch=0)
     return {
         "gmacs": cost.gmacs,
         "latency_ms": cost.latency.median_ms if cost.latency else None,

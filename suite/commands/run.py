@@ -167,7 +167,7 @@ def register(app: typer.Typer) -> None:
             split_seed=split_seed,
             profile=profile,
             overrides=_overrides(epochs, batch_size, lr, image_size, set_),
-            device=resolve_device(device),
+            device=str(resolve_device(device)),
         )
         _run(request, store, executor)
 
@@ -182,4 +182,4 @@ def register(app: typer.Typer) -> None:
 
         for spec, name in DEMO_GRIDS:
             console.rule(f"{spec} on {name}")
-            _run(GridRequest([spec], dataset=name, folds=folds, device=resolve_device(device)), store, "local")
+            _run(GridRequest([spec], dataset=name, folds=folds, device=str(resolve_device(device))), store, "local")

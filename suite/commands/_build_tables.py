@@ -1,0 +1,163 @@
+"""Rich tables for ``suite list`` and ``suite inspect``; every number carries its unit or its setting."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from rich.console import Console
+from rich.table import Table
+
+from suite.baselines import BASELINES
+from suite.modules import MODULES, module_defaults
+from suite.spec import KIND_MODES
+
+
+def _format_kwargs(kwargs: dict, separator: str = ", ") -> str:
+    return separator.join(f"{k}={_short(v)}" for k, v in kwargs.items()) or "-"
+
+
+def _short(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _paper(meta: dict) -> str:
+    paper = meta.get("paper") or "-"
+    return f"{paper} (arXiv:{meta['arxiv']})" if meta.get("arxiv") else paper
+
+
+def _add_columns(table: Table, fixed: tuple[str, ...], wrapped: tuple[str, ...]) -> None:
+    """Short identifier columns never wrap; free-text columns wrap at word boundaries."""
+    for column in fixed:
+        table.add_column(column, no_wrap=True)
+    for column in wrapped:
+        table.add_column(column, overflow="fold")
+
+
+def modules_table(pattern: str) -> Table:
+    table = Table(title=f"Modules ({len(MODULES.list(pattern))} of {len(MODULES)} matching {pattern!r})")
+    _add_columns(table, ("module", "kind", "modes", "arXiv"), ("paper", "default arguments"))
+    for entry in MODULES.entries(pattern):
+        kind = entry.meta["kind"]
+        table.add_row(
+            entry.name,
+            kind,
+            " | ".join(KIND_MODES[kind]),
+            entry.meta.get("arxiv") or "-",
+            entry.meta.get("paper") or "-",
+            _format_kwargs(module_defaults(entry.name)),
+        )
+    return table
+
+
+def baselines_table(pattern: str) -> Table:
+    table = Table(title=f"Baselines ({len(BASELINES.list(pattern))} of {len(BASELINES)} matching {pattern!r})")
+    _add_columns(table, ("baseline", "tasks", "points"), ("groups", "default points per module kind", "paper"))
+    for entry in BASELINES.entries(pattern):
+        catalog = entry.meta["catalog"]
+        table.add_row(
+            entry.name,
+            ", ".join(entry.meta["tasks"]),
+            str(len(catalog.names)),
+            ", ".join(f"{group} ({len(points)})" for group, points in catalog.groups.items()) or "-",
+            "; ".join(f"{kind}: {points}" for kind, points in catalog.defaults.items()) or "-",
+            _paper(entry.meta),
+        )
+    return table
+
+
+def points_table(baseline: str, task: str, num_classes: int, image_size: int, pattern: str) -> Table:
+    """The points of ``baseline`` as built for ``task`` at ``image_size`` px (channels depend on the build)."""
+    from suite.build import build_variant
+
+    entry = BASELINES.entry(baseline)
+    catalog = entry.meta["catalog"]
+    points = build_variant(entry.name, task, num_classes, 3, image_size).model.insertion_points()
+    groups_of = {name: [g for g, members in catalog.groups.items() if name in members] for name in points}
+    default_for = {
+        name: [kind for kind, token in catalog.defaults.items() if name in catalog.expand(token)] for name in points
+    }
+    shown = [name for name in points if fnmatch.fnmatchcase(name, pattern.lower())]
+    table = Table(
+        title=f"{entry.name} insertion points ({len(shown)} of {len(points)} matching {pattern!r}; "
+        f"built for {task} at {image_size}x{image_size} px, 3 input channels, default width)",
+        caption="channels: in -> out where a conv module can replace the block; stride: input size / feature size",
+    )
+    has_blocks = any(points[name].replace for name in shown)
+    _add_columns(
+        table,
+        ("point", "channels", "stride", "layout", "kinds"),
+        ("groups", "default for", *(("replaces",) if has_blocks else ())),
+    )
+    for name in shown:
+        point = points[name]
+        channels = f"{point.in_channels} -> {point.channels}" if point.in_channels else str(point.channels)
+        row = [
+            name,
+            channels,
+            str(point.stride),
+            point.layout,
+            ", ".join(point.kinds),
+            ", ".join(groups_of[name]) or "-",
+            ", ".join(default_for[name]) or "-",
+        ]
+        table.add_row(*row, *((point.replace or "-",) if has_blocks else ()))
+    return table
+
+
+def print_inspection(console: Console, report: dict) -> None:
+    """Human view of the ``suite inspect`` report (the same dict ``--json`` prints)."""
+    size = f"{report['image_size']}x{report['image_size']} px"
+    console.print(f"[bold]{report['spec']}[/bold]")
+    console.print(
+        f"task {report['task']}, input {report['in_channels']} x {size}, "
+        f"{report['num_classes']} output class{'es' if report['num_classes'] != 1 else ''}"
+        + (f", {_format_kwargs(report['baseline_kwargs'])}" if report["baseline_kwargs"] else "")
+    )
+    if report["placements"]:
+        console.print(placements_table(report["placements"]))
+    console.print(cost_table(report, size))
+
+
+def placements_table(placements: list[dict]) -> Table:
+    table = Table(title="Insertions (params: all copies at the point, e.g. one per residual block)")
+    _add_columns(table, ("module", "point", "mode", "channels", "stride", "layout"), ("resolved arguments",))
+    table.add_column("params", no_wrap=True, justify="right")
+    for p in placements:
+        channels = f"{p['in_channels']} -> {p['channels']}" if p["in_channels"] else str(p["channels"])
+        table.add_row(
+            p["module"], p["point"], p["mode"], channels, str(p["stride"]), p["layout"],
+            _format_kwargs(p["hparams"], "\n"), f"{p['params']:,}",
+        )
+    return table
+
+
+def cost_table(report: dict, size: str) -> Table:
+    table = Table(title=f"Cost at batch 1, {size}", show_header=False)
+    table.add_column("measure", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row(
+        "params",
+        f"{report['params']:,} ({report['params_added']:+,} = {report['params_added_pct']:+.2f}% "
+        f"over the baseline's {report['baseline_params']:,})",
+    )
+    gmacs = f"{report['gmacs']:.4g} GMACs (1 multiply-add = 1 MAC)"
+    if report["gmacs_added"] is not None:
+        gmacs += f", {report['gmacs_added']:+.3g} over the baseline's {report['baseline_gmacs']:.4g}"
+    table.add_row("compute", gmacs)
+    unsupported = ", ".join(f"{op} x{calls}" for op, calls in report["unsupported"].items())
+    table.add_row("not counted", unsupported or "-")
+    for name in ("latency", "throughput"):
+        measured = report[name]
+        if measured is None:
+            table.add_row(name, "not measured")
+            continue
+        table.add_row(
+            name,
+            f"{measured['median_ms']:.2f} ms median (IQR {measured['iqr_ms']:.2f} ms, {measured['runs']} runs) "
+            f"at batch {measured['batch_size']} = {measured['images_per_s']:.1f} images/s; "
+            f"{measured['dtype']}, {measured['device']} ({measured['device_name']})",
+        )
+    peak = report["peak_mem_mib"]
+    if report["latency"] is not None:
+        table.add_row("peak memory", f"{peak:.1f} MiB allocated (CUDA, weights included)" if peak else "n/a on CPU")
+    return table

@@ -1,0 +1,135 @@
+"""``suite list`` and ``suite inspect``: what can be built, and what a variant costs as built.
+
+``suite list baselines|modules|points BASELINE`` prints the registries as tables;
+``suite inspect SPEC`` builds one variant and prints its canonical spec, where each module went with
+its resolved hyperparameters, params, GMACs and latency (``--json``: one JSON object for machines).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from enum import Enum
+
+import typer
+from rich.console import Console
+
+from suite.errors import SuiteError
+
+# Input size a baseline is built at when none is given, per task (ImageNet-style for classification).
+DEFAULT_IMAGE_SIZE = {"cls": 224, "seg": 256}
+# Output classes when none are given: ImageNet's 1000 for classification, 1 foreground logit for segmentation.
+DEFAULT_NUM_CLASSES = {"cls": 1000, "seg": 1}
+
+INSPECT_HELP = "\n\n".join(
+    [
+        "Build SPEC and show its canonical form, where each module went, params, GMACs and latency.",
+        "Defaults: the baseline's first task; 224 px and 1000 classes for cls, 256 px and 1 class for seg; "
+        "3 input channels. GMACs are counted at batch 1 (1 fused multiply-add = 1 MAC).",
+        "--json prints one object with the keys: spec (canonical), task, image_size, in_channels, num_classes, "
+        "baseline_kwargs, input_shape [N, C, H, W], placements (list of module, kind, point, mode, channels, "
+        "in_channels, stride, layout, hparams, params), params, baseline_params, params_added, params_added_pct, "
+        "gmacs, baseline_gmacs, gmacs_added, unsupported (uncounted op -> calls), latency and throughput "
+        "(median_ms, iqr_ms, batch_size, device, device_name, dtype, runs, peak_mem_mib, images_per_s; "
+        "null when not measured), peak_mem_mib (CUDA MiB; null on CPU).",
+    ]
+)
+
+
+class Listing(str, Enum):
+    baselines = "baselines"
+    modules = "modules"
+    points = "points"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_command)
+    app.command("inspect", help=INSPECT_HELP)(inspect_command)
+
+
+def list_command(
+    what: Listing = typer.Argument(..., help="baselines, modules, or points (then name a BASELINE)."),
+    baseline: str = typer.Argument(None, help="For points: the baseline whose insertion points to show."),
+    pattern: str = typer.Option("*", "--pattern", "-p", help="Only names matching this glob, e.g. 'res*' or 'dec*'."),
+) -> None:
+    """List registered baselines, modules, or the insertion points of one baseline."""
+    from suite.commands import _build_tables
+
+    console = Console()
+    if baseline and what is not Listing.points:
+        raise SuiteError(
+            f"suite list {what.value} takes no BASELINE; for a baseline's points: suite list points {baseline}"
+        )
+    if what is Listing.modules:
+        console.print(_build_tables.modules_table(pattern))
+    elif what is Listing.baselines:
+        console.print(_build_tables.baselines_table(pattern))
+    else:
+        if not baseline:
+            from suite.baselines import BASELINES
+
+            raise SuiteError(f"name a baseline: suite list points BASELINE; baselines: {', '.join(BASELINES.list())}")
+        task = default_task(baseline)
+        table = _build_tables.points_table(
+            baseline, task, DEFAULT_NUM_CLASSES[task], DEFAULT_IMAGE_SIZE[task], pattern
+        )
+        console.print(table)
+
+
+def inspect_command(
+    spec: str = typer.Argument(..., help="Variant spec, e.g. unet+se@decoder or resnet50+se(rd_ratio=0.25)@blocks."),
+    task: str = typer.Option(None, "--task", help="cls or seg (default: the baseline's first task)."),
+    image_size: int = typer.Option(None, "--image-size", help="Input height = width, px (default: cls 224, seg 256)."),
+    in_channels: int = typer.Option(3, "--in-channels", help="Input image channels."),
+    num_classes: int = typer.Option(None, "--num-classes", help="Output classes (default: cls 1000, seg 1)."),
+    width: int = typer.Option(None, "--width", help="Base width, for baselines that have one (unet)."),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda or auto (CUDA when available)."),
+    no_latency: bool = typer.Option(False, "--no-latency", help="Skip the latency and throughput measurement."),
+    runs: int = typer.Option(30, "--runs", min=1, help="Timed forward passes per latency measurement (after warm-up)."),
+    throughput_batch: int = typer.Option(
+        None, "--throughput-batch", min=0,
+        help="Batch size of the throughput measurement (default: cpu 8, cuda 64; 0 skips it).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (keys above) instead of tables."),
+) -> None:
+    from suite.build import baseline_spec, build_variant
+    from suite.profile import profile_variant, resolve_device
+
+    baseline = baseline_spec(spec)
+    task = (task or default_task(baseline)).lower()
+    if task not in DEFAULT_IMAGE_SIZE:
+        raise SuiteError(f"unknown task {task!r}; tasks: {', '.join(DEFAULT_IMAGE_SIZE)}")
+    image_size = image_size or DEFAULT_IMAGE_SIZE[task]
+    num_classes = num_classes or DEFAULT_NUM_CLASSES[task]
+    baseline_kwargs = {} if width is None else {"width": width}
+    target = resolve_device(device)
+    build_args = (task, num_classes, in_channels, image_size)
+    built = build_variant(spec, *build_args, **baseline_kwargs)
+    plain = None if built.spec.is_baseline else build_variant(baseline, *build_args, **baseline_kwargs).model
+    input_shape = (1, in_channels, image_size, image_size)
+    cost = profile_variant(
+        built, input_shape, target, latency=not no_latency, throughput_batch=throughput_batch, baseline=plain, runs=runs
+    )
+    report = {
+        "spec": built.key,
+        "task": task,
+        "image_size": image_size,
+        "in_channels": in_channels,
+        "num_classes": num_classes,
+        "baseline_kwargs": baseline_kwargs,
+        "placements": [asdict(placement) for placement in built.placements],
+        **cost.to_dict(),
+    }
+    if as_json:
+        typer.echo(json.dumps(report, default=str))
+    else:
+        from suite.commands import _build_tables
+
+        _build_tables.print_inspection(Console(), report)
+
+
+def default_task(baseline: str) -> str:
+    """The first task a baseline supports (``unet`` -> seg, ``resnet18`` -> cls)."""
+    from suite.baselines import BASELINES
+
+    return BASELINES.entry(baseline).meta["tasks"][0]
