@@ -127,7 +127,7 @@ def _summarize(outcome: GridOutcome) -> None:
     from suite.store import read_runs
     from suite.verdict import compare
 
-    runs = read_runs(outcome.store_path, dataset=outcome.grid.dataset)
+    runs = read_runs(outcome.store_path, status=None, dataset=outcome.grid.dataset)
     runs = runs[runs["spec"].isin(outcome.grid.specs) & (runs["manifest_hash"] == outcome.grid.manifest.sha256)]
     print_comparison(console, compare(runs))
     console.print(f"store: {outcome.store_path}  (suite compare / suite report / suite dashboard read it)")
@@ -154,7 +154,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares."""
         from suite.executors import EXECUTORS
-        from suite.train import resolve_device
+        from suite.profile import resolve_device
 
         if executor not in EXECUTORS:
             raise SuiteError(f"unknown executor {executor!r}; executors: {', '.join(EXECUTORS)}")
@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
     ) -> None:
         """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set, quick profile."""
-        from suite.train import resolve_device
+        from suite.profile import resolve_device
 
         for spec, name in DEMO_GRIDS:
             console.rule(f"{spec} on {name}")

@@ -1,0 +1,104 @@
+"""Number formatting shared by the terminal table and every report format: one place decides decimals,
+signs and units, so a gain reads the same in the terminal, the CI summary and the paper table."""
+
+from __future__ import annotations
+
+from suite.verdict import METRIC_UNITS, Comparison
+
+VERDICT_MARKS = {"holds": "↑", "worse": "↓", "no practical gain": "≈", "inconclusive": "?"}
+
+
+def decimals(metric: str) -> int:
+    """2 for percent metrics (accuracy 91.23), 4 for 0-1 fractions (Dice 0.8123)."""
+    return 2 if METRIC_UNITS.get(metric) == "%" else 4
+
+
+def metric_unit_text(metric: str) -> str:
+    """How the metric and its gain are measured, for captions."""
+    unit = METRIC_UNITS.get(metric)
+    if unit == "%":
+        return f"{metric} in % (0-100); gains in percentage points"
+    if unit:
+        return f"{metric} as a fraction (0-1); gains in the same unit"
+    return f"{metric} as stored; gains in the same unit"
+
+
+def value(x: float | None, metric: str, signed: bool = False) -> str:
+    if x is None:
+        return "–"
+    return f"{x:{'+' if signed else ''}.{decimals(metric)}f}"
+
+
+def mean_sd(mean: float | None, sd: float | None, metric: str, pm: str = "±") -> str:
+    if mean is None:
+        return "–"
+    return value(mean, metric) + (f" {pm} {value(sd, metric)}" if sd is not None else "")
+
+
+def ci(interval: tuple[float, float] | None, metric: str) -> str:
+    if interval is None:
+        return "–"
+    return f"[{value(interval[0], metric, True)}, {value(interval[1], metric, True)}]"
+
+
+def gain_ci(comp: Comparison) -> str:
+    if comp.gain is None:
+        return "–"
+    return f"{value(comp.gain, comp.metric, True)} {ci(comp.ci95, comp.metric)}"
+
+
+def p_value(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def folds_won(comp: Comparison) -> str:
+    return "–" if comp.folds_won is None else f"{comp.folds_won}/{comp.n_folds}"
+
+
+def runs(comp: Comparison) -> str:
+    """Folds x seeds of the variant's grid, e.g. 5×2."""
+    return f"{comp.n_folds}×{comp.n_seeds}"
+
+
+def _pct(pct: float | None) -> str:
+    return f" ({pct:+.1f}%)" if pct is not None else ""
+
+
+def count(n: int | None) -> str:
+    """Signed parameter count with k/M suffix: +12.3k, +1.20M."""
+    if n is None:
+        return "–"
+    size = abs(n)
+    text = f"{size / 1e6:.2f}M" if size >= 1e6 else f"{size / 1e3:.1f}k" if size >= 1e3 else str(size)
+    return ("-" if n < 0 else "+") + text
+
+
+def params_added(comp: Comparison) -> str:
+    return count(comp.params_added) + _pct(comp.params_added_pct) if comp.params_added is not None else "–"
+
+
+def gmacs_added(comp: Comparison) -> str:
+    return f"{comp.gmacs_added:+.3f}" + _pct(comp.gmacs_added_pct) if comp.gmacs_added is not None else "–"
+
+
+def latency_added(comp: Comparison) -> str:
+    return (
+        f"{comp.latency_added_ms:+.2f} ms" + _pct(comp.latency_added_pct) if comp.latency_added_ms is not None else "–"
+    )
+
+
+def cost_units(comparisons: list[Comparison]) -> str:
+    """The units of the cost columns, naming the latency device(s)."""
+    devices = sorted({c.latency_device for c in comparisons if c.latency_device})
+    where = ", ".join(devices) if devices else "the run's device"
+    return (
+        "params added: exact count (% of the baseline); GMACs added: fvcore multiply-accumulates, batch 1, "
+        "recipe image size (% of the baseline); "
+        f"latency added: median forward ms, batch 1, on {where} (% of the baseline)"
+    )
+
+
+def short(hash_text: str) -> str:
+    return hash_text[:8]

@@ -1,0 +1,115 @@
+"""Self-contained HTML report: one file with inline CSS and inline SVG plots (no scripts, no CDN).
+
+Per dataset and metric: the verdict table, a forest plot of the gains with their CIs and the ±delta
+band, and a gain-versus-parameters plot; then the statistics used and the provenance of the runs.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from suite.report import MAKE_RUNS, Report, Section
+from suite.reports import _format, _svg
+from suite.reports._common import counts_text, provenance_lines, statistics_lines, table_header, verdict_text
+
+_CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; color: #1f2328; max-width: 1240px; margin: 2em auto; padding: 0 1em; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #d0d7de; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 13px; }
+th, td { padding: 4px 7px; border-bottom: 1px solid #d0d7de; text-align: right; }
+td { white-space: nowrap; }
+th:first-child, td:first-child, td.verdict { text-align: left; }
+thead th { border-bottom: 2px solid #1f2328; }
+tr.baseline td { background: #f6f8fa; font-style: italic; }
+code { font-family: ui-monospace, monospace; font-size: 0.95em; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; }
+.notes { color: #57606a; font-size: 0.9em; }
+.notes li { margin: 0.2em 0; }
+.wide { overflow-x: auto; }
+figure { margin: 1em 0; } figcaption { color: #57606a; font-size: 0.9em; }
+"""
+
+
+def _badge(comp) -> str:
+    color = _svg.VERDICT_COLORS[comp.verdict]
+    return f'<span class="badge" style="background:{color}">{escape(verdict_text(comp))}</span>'
+
+
+def _table(section: Section) -> list[str]:
+    metric = section.metric
+    head = "".join(f"<th>{escape(h)}</th>" for h in table_header(metric))
+    rows = [f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>']
+    for baseline, first in section.baselines():
+        mean = _format.mean_sd(first.baseline_mean, first.baseline_sd, metric)
+        rows.append(
+            f'<tr class="baseline"><td><code>{escape(baseline)}</code> (baseline)</td><td></td><td>{escape(mean)}</td>'
+            + "<td></td>" * 7
+            + "</tr>"
+        )
+        for comp in (c for c in section.comparisons if c.baseline == baseline):
+            cells = [
+                _format.runs(comp),
+                _format.mean_sd(comp.variant_mean, comp.variant_sd, metric),
+                _format.gain_ci(comp),
+                _format.p_value(comp.shown_p),
+                _format.folds_won(comp),
+            ]
+            cost = [_format.params_added(comp), _format.gmacs_added(comp), _format.latency_added(comp)]
+            title = f' title="{escape(comp.reason)}"' if comp.reason else ""
+            rows.append(
+                f"<tr{title}><td><code>{escape(comp.variant)}</code></td>"
+                + "".join(f"<td>{escape(c)}</td>" for c in cells)
+                + f'<td class="verdict">{_badge(comp)}</td>'
+                + "".join(f"<td>{escape(c)}</td>" for c in cost)
+                + "</tr>"
+            )
+    rows.append("</tbody></table></div>")
+    return rows
+
+
+def _section(section: Section) -> list[str]:
+    parts = [f"<h2>{escape(section.title)}</h2>", *_table(section)]
+    refused = [c for c in section.comparisons if c.reason is not None]
+    if refused:
+        parts.append('<p class="notes">Refused (no statistics):</p><ul class="notes">')
+        parts += [f"<li><code>{escape(c.variant)}</code>: {escape(c.reason)}</li>" for c in refused]
+        parts.append("</ul>")
+    parts += [
+        "<figure>",
+        _svg.forest_plot(section),
+        "<figcaption>Gain over the baseline: dot = mean of the per-fold gains, thick bar = 90% CI, thin bar = 95% CI "
+        "(corrected SE), rings = per-fold gains averaged over seeds; "
+        "grey band = ±delta (practical equivalence).</figcaption>",
+        "</figure>",
+    ]
+    cost = _svg.cost_plot(section)
+    if cost:
+        parts += [
+            "<figure>",
+            cost,
+            "<figcaption>Gain (95% CI) against parameters added, in % of the baseline's parameters.</figcaption>",
+            "</figure>",
+        ]
+    parts.append(
+        '<ul class="notes">' + "".join(f"<li>{escape(line)}</li>" for line in statistics_lines(section)) + "</ul>"
+    )
+    return parts
+
+
+def render(report: Report) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>suite verdicts</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>suite verdicts</h1>",
+        f"<p>{escape(counts_text(report))}</p>",
+    ]
+    if not report.sections:
+        parts.append(f"<p>No variant has runs to compare yet; {escape(MAKE_RUNS)}.</p>")
+    for section in report.sections:
+        parts += _section(section)
+    parts.append("<h2>Provenance</h2><table><tbody>")
+    parts += [f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in provenance_lines(report)]
+    parts += ["</tbody></table>", "</body></html>", ""]
+    return "\n".join(parts)
