@@ -1,0 +1,128 @@
+"""``resnet18``, ``resnet34``, ``resnet50``: timm's ResNets with named insertion points (task ``cls``).
+
+Paper: He et al., "Deep Residual Learning for Image Recognition", arXiv:1512.03385. The networks are
+timm's ``ResNet`` class built through timm's own ``build_model_with_cfg`` with the ResNet-18/34/50
+block and depth settings, randomly initialised.
+
+Small images (``image_size <= 64``, e.g. CIFAR's 32 px) get the CIFAR stem of the paper's section
+4.2: a 3x3 stride-1 convolution and no max-pool, made by replacing timm's ``conv1`` and ``maxpool``
+after creation; their reference is the same replacement applied to ``timm.create_model(name)``.
+
+Points: ``stem`` (after the stem), ``stageK`` (after ResNet stage K) and ``blocksK`` (inside every
+residual block of stage K, before the residual addition). ``blocksK`` fills the block's ``se``
+attribute, exactly where SENet (arXiv:1709.01507) and timm's ``seresnet*`` put their module, so
+``resnet50+se@blocks`` is timm's ``seresnet50``.
+"""
+
+from __future__ import annotations
+
+import torch
+from timm.models import build_model_with_cfg, create_model
+from timm.models.resnet import BasicBlock, Bottleneck, ResNet
+from torch import nn
+
+from suite.baselines._catalog import PointCatalog
+from suite.baselines._checks import check_build_args
+from suite.baselines._points import PointsMixin
+from suite.baselines._slots import Slot
+from suite.registry import BASELINES
+
+# name -> (residual block, blocks per stage), as in timm's resnet18 / resnet34 / resnet50 entries.
+ARCHITECTURES = {
+    "resnet18": (BasicBlock, (2, 2, 2, 2)),
+    "resnet34": (BasicBlock, (3, 4, 6, 3)),
+    "resnet50": (Bottleneck, (3, 4, 6, 3)),
+}
+CIFAR_STEM_MAX_SIZE = 64  # images up to this size get the 3x3 stride-1 stem without max-pool
+STAGES = tuple(f"stage{k}" for k in range(1, 5))
+BLOCKS = tuple(f"blocks{k}" for k in range(1, 5))
+
+CATALOG = PointCatalog(
+    kinds={name: ("attention",) for name in ("stem", *STAGES, *BLOCKS)},
+    groups={"stages": STAGES, "blocks": BLOCKS},
+    defaults={"attention": "blocks"},
+)
+
+
+def use_cifar_stem(model: ResNet) -> ResNet:
+    """Swap timm's 7x7 stride-2 stem conv and 3x3 max-pool for one 3x3 stride-1 conv (He et al. 4.2)."""
+    stem = model.conv1
+    model.conv1 = nn.Conv2d(stem.in_channels, stem.out_channels, 3, stride=1, padding=1, bias=False)
+    nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")  # timm's conv init
+    model.maxpool = nn.Identity()
+    return model
+
+
+class SlottedResNet(PointsMixin, ResNet):
+    """timm ``ResNet`` with a slot after the stem and each stage, and one in every block's ``se``."""
+
+    catalog = CATALOG
+
+    def __init__(self, cifar_stem: bool = False, **resnet_kwargs):
+        super().__init__(**resnet_kwargs)
+        if cifar_stem:
+            use_cifar_stem(self)
+        self.point_slots = nn.ModuleDict({name: Slot() for name in ("stem", *STAGES)})
+        stem_stride = 1 if cifar_stem else 4
+        self.declare_point("stem", ["point_slots.stem"], self.conv1.out_channels, stem_stride)
+        for k, stage in enumerate(self.stages, start=1):
+            channels = self.feature_info[k]["num_chs"]  # timm's entry k is stage k's output
+            stride = stem_stride * 2 ** (k - 1)
+            self.declare_point(f"stage{k}", [f"point_slots.stage{k}"], channels, stride)
+            for block in stage:
+                block.se = Slot()
+            self.declare_point(f"blocks{k}", [f"layer{k}.{i}.se" for i in range(len(stage))], channels, stride)
+
+    @property
+    def stages(self) -> tuple[nn.Sequential, ...]:
+        return (self.layer1, self.layer2, self.layer3, self.layer4)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.act1(self.bn1(self.conv1(x))))
+        x = self.point_slots["stem"](x)
+        for name, stage in zip(STAGES, self.stages):
+            x = self.point_slots[name](stage(x))
+        return x
+
+
+def reference_resnet(name: str, num_classes: int, in_channels: int, image_size: int) -> ResNet:
+    """The plain timm network a ResNet baseline must equal when nothing is inserted."""
+    model = create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_channels)
+    return use_cifar_stem(model) if image_size <= CIFAR_STEM_MAX_SIZE else model
+
+
+def _register(name: str) -> None:
+    block, layers = ARCHITECTURES[name]
+
+    def build(task: str, num_classes: int, in_channels: int, image_size: int) -> SlottedResNet:
+        check_build_args(name, task, in_channels, image_size)
+        return build_model_with_cfg(
+            SlottedResNet,
+            name,
+            pretrained=False,
+            block=block,
+            layers=layers,
+            num_classes=num_classes,
+            in_chans=in_channels,
+            cifar_stem=image_size <= CIFAR_STEM_MAX_SIZE,
+        )
+
+    def reference(task: str, num_classes: int, in_channels: int, image_size: int) -> ResNet:
+        return reference_resnet(name, num_classes, in_channels, image_size)
+
+    build.__doc__ = f"timm {name}; CIFAR stem when image_size <= {CIFAR_STEM_MAX_SIZE}."
+    BASELINES.register(
+        name,
+        catalog=CATALOG,
+        tasks=("cls",),
+        paper="Deep Residual Learning for Image Recognition",
+        arxiv="1512.03385",
+        reference=f"timm.create_model({name!r}, num_classes=..., in_chans=...); "
+        f"conv1 -> 3x3 stride-1 conv and maxpool -> Identity when image_size <= {CIFAR_STEM_MAX_SIZE}",
+        reference_model=reference,
+        smoke=dict(image_size=32),
+    )(build)
+
+
+for _name in ARCHITECTURES:
+    _register(_name)

@@ -1,0 +1,174 @@
+"""Spec -> network: build the baseline, then place each inserted module at each of its points.
+
+``build_variant("unet+se@decoder", "seg", 1, 3, 256, width=32)`` canonicalizes the spec (points
+expanded, defaults dropped), builds the baseline and, for every insertion in spec order and every
+point it names, builds the module with the point's channels and puts it in the point's slot:
+
+- attention: ``builder(channels, **kwargs)``, applied after the point (``after``: x -> m(x)) or
+  around it (``residual``: x -> x + m(x)); at a ``blocksK`` point one module per residual block;
+- conv: ``builder(in_channels, out_channels, stride, **kwargs)`` takes the place of the point's
+  block (a U-Net double conv); a block is replaced at most once;
+- fusion: ``builder(channels, **kwargs)``; its ``forward(decoder, skip)`` replaces the skip tensor.
+
+Several insertions at one point apply in spec order. Every placement is recorded with the channels,
+stride and layout it was built for, its resolved hyperparameters and its parameter count.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from suite.baselines import BASELINES, Point, PointsMixin
+from suite.errors import SuiteError
+from suite.modules import MODULES, build_module, module_defaults, resolved_hparams
+from suite.spec import KIND_MODES, Insertion, Spec, canonical, parse
+
+DATA_ARGS = ("task", "num_classes", "in_channels", "image_size")
+
+
+@dataclass
+class Placement:
+    """One module placed at one point (at a ``blocksK`` point: one copy per block, counted together)."""
+
+    module: str
+    kind: str
+    point: str
+    mode: str
+    channels: int  # channels at the point (a conv module's out_channels)
+    in_channels: int | None  # a conv module's in_channels; None for attention and fusion
+    stride: int  # input size / feature size at the point
+    layout: str  # the point's tensor layout; the module itself always sees NCHW
+    hparams: dict = field(default_factory=dict)  # module kwargs with defaults, plus width-derived ones
+    params: int = 0  # parameters of the placed module (all copies); a replaced block's are not subtracted
+
+
+@dataclass
+class BuiltVariant:
+    """A built network and what went into it."""
+
+    model: nn.Module
+    spec: Spec  # canonical
+    key: str  # str(spec): the key results are stored under
+    placements: list[Placement]
+    params: int
+    baseline_params: int
+
+    @property
+    def params_added(self) -> int:
+        """Net parameters over the plain baseline (a conv module's replaced block counted off)."""
+        return self.params - self.baseline_params
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def baseline_spec(spec: str | Spec) -> str:
+    """The canonical spec of the plain baseline a variant is compared with: ``unet+se@enc1`` -> ``unet``."""
+    name = (parse(spec) if isinstance(spec, str) else spec).baseline
+    return BASELINES.entry(name).name
+
+
+def build_variant(
+    spec: str | Spec,
+    task: str,
+    num_classes: int,
+    in_channels: int,
+    image_size: int,
+    **baseline_kwargs: object,
+) -> BuiltVariant:
+    """Build ``spec`` for ``task`` with ``num_classes`` outputs on ``in_channels`` x ``image_size`` px images.
+
+    ``baseline_kwargs`` go to the baseline builder (e.g. ``width`` for ``unet``). Raises ``SuiteError``
+    for a bad spec, bad build arguments, or a module that cannot be built at one of its points.
+    """
+    spec = canonical(spec)
+    entry = BASELINES.entry(spec.baseline)
+    _check_baseline_kwargs(spec.baseline, entry.obj, baseline_kwargs)
+    model = entry.obj(task, num_classes, in_channels, image_size, **baseline_kwargs)
+    baseline_params = count_params(model)
+    points = model.insertion_points()
+    replaced: dict[str, str] = {}  # point -> conv module that replaced its block
+    placements = []
+    for insertion in spec.insertions:
+        for point in insertion.points:
+            _check_map_size(insertion.module, spec.baseline, points[point], image_size)
+            placements.append(_place(model, spec.baseline, insertion, points[point], replaced))
+    return BuiltVariant(model, spec, str(spec), placements, count_params(model), baseline_params)
+
+
+def _place(
+    model: PointsMixin, baseline: str, insertion: Insertion, point: Point, replaced: dict[str, str]
+) -> Placement:
+    name = insertion.module
+    kind = MODULES.entry(name).meta["kind"]
+    mode = insertion.mode or KIND_MODES[kind][0]
+    kwargs = dict(insertion.kwargs)
+    if kind == "conv":
+        if point.name in replaced:
+            raise SuiteError(
+                f"{baseline} point {point.name!r} has its {point.replace} replaced twice "
+                f"({replaced[point.name]} and {name}); replace a block with one conv module"
+            )
+        replaced[point.name] = name
+        modules = [_construct(name, baseline, point, (point.in_channels, point.channels, point.block_stride), kwargs)]
+        model.replace_block(point.name, modules[0])
+    else:
+        slots = model.slots(point.name)
+        modules = [_construct(name, baseline, point, (point.channels,), kwargs) for _ in slots]
+        for slot, module in zip(slots, modules):
+            slot.fill(module, mode)
+    return Placement(
+        module=name,
+        kind=kind,
+        point=point.name,
+        mode=mode,
+        channels=point.channels,
+        in_channels=point.in_channels if kind == "conv" else None,
+        stride=point.stride,
+        layout=point.layout,
+        hparams={**module_defaults(name), **kwargs, **resolved_hparams(modules[0])},
+        params=sum(count_params(m) for m in modules),
+    )
+
+
+def _check_map_size(module: str, baseline: str, point: Point, image_size: int) -> None:
+    """A module that needs a minimum map (entry meta ``min_positions``) fails here, not mid-training."""
+    minimum = MODULES.entry(module).meta.get("min_positions", 1)
+    side = -(-image_size // point.stride)
+    if side * side < minimum:
+        raise SuiteError(
+            f"{module} needs feature maps of at least {minimum} positions, but {baseline} point "
+            f"{point.name!r} has {side}x{side} at image_size {image_size}; "
+            "place it at a point with a larger map or use a larger image size"
+        )
+
+
+def _construct(name: str, baseline: str, point: Point, point_args: tuple, kwargs: dict) -> nn.Module:
+    """Build the module (``suite.modules.build_module`` checks the kwargs); any failure becomes one line
+    naming the module, the point and why."""
+    try:
+        return build_module(name, *point_args, **kwargs)
+    except Exception as err:  # noqa: BLE001  (a builder's own exception type says nothing to a user)
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        shape = ", ".join(f"{arg}={value}" for arg, value in zip(_point_arg_names(point_args), point_args))
+        raise SuiteError(
+            f"cannot build {name} at {baseline} point {point.name!r} ({shape}): {reason}; "
+            f"choose other points or change {name}'s arguments"
+        ) from err
+
+
+def _point_arg_names(point_args: tuple) -> tuple[str, ...]:
+    return ("in_channels", "out_channels", "stride") if len(point_args) == 3 else ("channels",)
+
+
+def _check_baseline_kwargs(baseline: str, builder: object, kwargs: dict) -> None:
+    accepted = [p for p in inspect.signature(builder).parameters if p not in DATA_ARGS]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise SuiteError(
+            f"{baseline} has no build argument {unknown[0]!r}; its arguments: {', '.join(accepted) or 'none'}"
+        )
