@@ -20,9 +20,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/suite demo
 
-# Headless Chromium for the dashboard's browser test (Debian's package; needs root, as in CI).
+# Headless Chromium and its driver for the dashboard's browser test (Debian's packages; needs root, as in CI).
 browser:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
 
 test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -n 2 -q

@@ -1,0 +1,101 @@
+"""Altair charts of the dashboard: paired per-fold plot, learning curves, forest plot, cost-vs-gain scatter.
+
+Each function takes a tidy DataFrame and axis titles that carry the units, and returns a chart; the
+pages only call ``st.altair_chart``.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from _tables import VERDICT_COLOURS
+from suite.verdict import VERDICTS
+
+_VERDICT_SCALE = alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[v][1] for v in VERDICTS])
+
+
+def paired_plot(pairs: pd.DataFrame, axis_title: str) -> alt.Chart:
+    """One line per (fold, seed) from the baseline's value to the variant's; columns fold, seed, baseline, variant."""
+    long = pairs.melt(id_vars=["fold", "seed"], value_vars=["baseline", "variant"], var_name="model", value_name="value")
+    long["cell"] = "fold " + long["fold"].astype(str) + ", seed " + long["seed"].astype(str)
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("model:N", sort=["baseline", "variant"], title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", title=axis_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("fold:N", title="fold"),
+            detail="cell:N",
+            tooltip=["cell:N", "model:N", alt.Tooltip("value:Q", format=".4g")],
+        )
+        .properties(height=320)
+    )
+
+
+def learning_curves(curves: pd.DataFrame, value: str, axis_title: str) -> alt.Chart:
+    """Per-epoch ``value`` for every run; columns epoch, model (baseline / variant), run, ``value``."""
+    return (
+        alt.Chart(curves.dropna(subset=[value]))
+        .mark_line(point=alt.OverlayMarkDef(size=18), opacity=0.8)
+        .encode(
+            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(f"{value}:Q", title=axis_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("model:N", title=None),
+            detail="run:N",
+            tooltip=["model:N", "run:N", "epoch:Q", alt.Tooltip(f"{value}:Q", format=".4g")],
+        )
+        .properties(height=260)
+    )
+
+
+def forest_plot(rows: pd.DataFrame, delta: float, axis_title: str) -> alt.LayerChart:
+    """Gain and 95% CI per variant (columns variant, gain, ci95_lo, ci95_hi, verdict) over the ±delta band."""
+    order = rows.sort_values("gain", ascending=False)["variant"].tolist()
+    y = alt.Y("variant:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    band = (
+        alt.Chart(pd.DataFrame({"lo": [-delta], "hi": [delta]}))
+        .mark_rect(color="#98a2b3", opacity=0.25)
+        .encode(x="lo:Q", x2="hi:Q")
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#475467", strokeDash=[4, 3]).encode(x="x:Q")
+    interval = alt.Chart(rows).mark_rule(strokeWidth=2).encode(
+        x=alt.X("ci95_lo:Q", title=axis_title), x2="ci95_hi:Q", y=y, color=alt.Color("verdict:N", scale=_VERDICT_SCALE)
+    )
+    point = (
+        alt.Chart(rows)
+        .mark_point(filled=True, size=70)
+        .encode(
+            x="gain:Q",
+            y=y,
+            color=alt.Color("verdict:N", scale=_VERDICT_SCALE, title="verdict"),
+            tooltip=[
+                "variant:N",
+                alt.Tooltip("gain:Q", format=".4g"),
+                alt.Tooltip("ci95_lo:Q", title="95% CI low", format=".4g"),
+                alt.Tooltip("ci95_hi:Q", title="95% CI high", format=".4g"),
+                "verdict:N",
+            ],
+        )
+    )
+    return (band + zero + interval + point).properties(height=80 + 36 * len(order))  # axis + one band per variant
+
+
+def cost_gain_scatter(rows: pd.DataFrame, cost: str, cost_title: str, gain_title: str) -> alt.LayerChart:
+    """Gain against ``cost`` per variant; rows flagged ``pareto`` are joined by the front line and ringed."""
+    base = alt.Chart(rows).encode(
+        x=alt.X(f"{cost}:Q", title=cost_title),
+        y=alt.Y("gain:Q", title=gain_title),
+    )
+    points = base.mark_point(filled=True, size=80).encode(
+        color=alt.Color("verdict:N", scale=_VERDICT_SCALE, title="verdict"),
+        shape=alt.Shape("pareto:N", title="Pareto front", scale=alt.Scale(domain=[True, False], range=["diamond", "circle"])),
+        tooltip=["variant:N", alt.Tooltip(f"{cost}:Q", title=cost_title, format=".4g"), alt.Tooltip("gain:Q", format=".4g")],
+    )
+    front = (
+        alt.Chart(rows[rows["pareto"]].sort_values(cost))
+        .mark_line(color="#1d4ed8", strokeWidth=2)
+        .encode(x=f"{cost}:Q", y="gain:Q", order=f"{cost}:Q")
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#475467", strokeDash=[4, 3]).encode(y="y:Q")
+    return (zero + front + points).properties(height=360)

@@ -1,0 +1,109 @@
+"""Load the results store for the dashboard: cached runs and verdicts that refresh when the store changes.
+
+The store path is ``$SUITE_STORE`` (``suite dashboard --store`` sets it), else ``results/suite.db``.
+Every cached call is keyed on the path and the modification times of the database and its ``-wal``
+file, so a grid that writes new runs shows up on the next rerun without restarting the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from suite.errors import SuiteError
+from suite.store import read_runs, resolve_store_path
+from suite.verdict import compare
+
+# Session-state keys of the statistics controls the router renders in the sidebar.
+METRIC_KEY = "metric"
+DELTA_KEY = "delta"
+DEFAULT_METRIC = "default"  # each dataset's own metric: accuracy (classification), Dice (segmentation)
+
+
+
+def how_to_create(path: Path) -> str:
+    """The commands that fill the store at ``path`` (markdown)."""
+    return f"""Create results with one of:
+
+```bash
+suite demo --store {path}       # offline tour: resnet18+se on digits, unet+se on synthetic shapes
+suite run --variant unet+se --dataset isbi2012-membrane --data-root DIR --store {path}
+```
+
+then rerun this page (press R); `suite dashboard --store PATH` reads another store."""
+
+
+@dataclass(frozen=True)
+class Board:
+    """What every page shows: the done runs, the failed runs and the verdicts for the chosen metric."""
+
+    runs: pd.DataFrame  # done runs (the store's ``runs()`` DataFrame)
+    failed: pd.DataFrame  # failed runs, for the error list
+    comparisons: pd.DataFrame  # one row per ``Comparison.to_dict()``, CI bounds spread into columns
+    metric: str | None  # None: each dataset's default metric
+    delta: float | None  # None: each metric's default practical-equivalence margin
+
+
+def store_path() -> Path:
+    return resolve_store_path(None)
+
+
+def _file_stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:  # no store yet, or a WAL just checkpointed away
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def store_stamp(path: Path) -> tuple[tuple[int, int], ...]:
+    """(modification time in ns, size) of the database and of its write-ahead log."""
+    return _file_stamp(path), _file_stamp(path.with_name(path.name + "-wal"))
+
+
+@st.cache_data(show_spinner="Reading the results store ...")
+def load_runs(path: str, stamp: tuple, status: str = "done") -> pd.DataFrame:
+    """All runs of one status; ``stamp`` is part of the cache key so a changed store is read again."""
+    return read_runs(path, status=status)
+
+
+@st.cache_data(show_spinner="Comparing variants with their baselines ...")
+def load_comparisons(path: str, stamp: tuple, metric: str | None, delta: float | None) -> pd.DataFrame:
+    """``suite.verdict.compare`` on the done runs, as a DataFrame (empty when nothing can be paired)."""
+    comparisons = compare(load_runs(path, stamp), metric=metric, delta=delta)
+    table = pd.DataFrame([c.to_dict() | {"p_shown": c.shown_p} for c in comparisons])
+    for name in ("ci95", "ci90") if comparisons else ():
+        bounds = table.pop(name)
+        table[f"{name}_lo"] = pd.Series([pair[0] if pair else None for pair in bounds], dtype=float)
+        table[f"{name}_hi"] = pd.Series([pair[1] if pair else None for pair in bounds], dtype=float)
+    return table
+
+
+def board() -> Board | None:
+    """The board for the current store and sidebar settings; shows why and returns None when empty."""
+    path = store_path()
+    stamp = store_stamp(path)
+    try:
+        runs = load_runs(str(path), stamp)
+        failed = load_runs(str(path), stamp, status="failed")
+    except SuiteError as err:
+        st.error(str(err))
+        return None
+    if runs.empty:
+        reason = "has no finished runs yet" if path.exists() else "does not exist yet"
+        st.info(f"The results store `{path}` {reason}.\n\n{how_to_create(path)}")
+        if not failed.empty:
+            st.warning(f"{len(failed)} run(s) failed; the first error: {failed['error'].iloc[0]}")
+        return None
+    metric = st.session_state.get(METRIC_KEY, DEFAULT_METRIC)
+    metric = None if metric in (None, DEFAULT_METRIC) else metric
+    delta = st.session_state.get(DELTA_KEY)
+    try:
+        comparisons = load_comparisons(str(path), stamp, metric, delta)
+    except SuiteError as err:
+        st.error(str(err))
+        comparisons = pd.DataFrame()
+    return Board(runs, failed, comparisons, metric, delta)

@@ -1,0 +1,126 @@
+"""The dashboard in a real headless Chromium: ``suite dashboard`` serves a grid store and every page renders.
+
+Streamlit renders in the browser, so the page is driven with Selenium and the system's chromedriver
+until the leaderboard shows the store's variants and verdicts. Screenshots go to ``tmp_path`` and, when
+``SUITE_SCREENSHOT_DIR`` is set, there too. Skipped only where no Chromium binary is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from _dashboard_fixtures import synthetic_grid_store
+from suite.store import read_runs
+from suite.verdict import compare
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+CHROMEDRIVER = shutil.which("chromedriver") or next(
+    (p for p in ("/usr/lib/chromium/chromedriver", "/usr/bin/chromedriver") if Path(p).is_file()), None
+)
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1600,1100",
+)  # fmt: skip
+PAGES = {"leaderboard": "", "variant": "variant", "gains": "gains"}  # screenshot name -> URL path
+WAIT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"suite dashboard exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.read().strip() == b"ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    pytest.fail(f"suite dashboard did not answer on {url} within {WAIT_S} s:\n{log.read_text()}")
+
+
+def _save(driver, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / f"dashboard-{name}.png"
+    driver.save_screenshot(str(shot))
+    if os.environ.get("SUITE_SCREENSHOT_DIR"):
+        target = Path(os.environ["SUITE_SCREENSHOT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, target / shot.name)
+    return shot
+
+
+@pytest.mark.slow
+def test_dashboard_renders_the_grid_in_chromium(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("no Chromium binary found (apt-get install chromium chromium-driver)")
+    assert CHROMEDRIVER, "chromium is installed but chromedriver is not (apt-get install chromium-driver)"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    store = synthetic_grid_store(tmp_path / "suite.db")
+    comparisons = compare(read_runs(store))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "suite", "dashboard", "--store", str(store), "--port", str(port)],
+            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_until_healthy(url, server, log)
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        try:
+            driver.get(url)
+            badges = [f"{verdict}: {sum(c.verdict == verdict for c in comparisons)}" for verdict in {c.verdict for c in comparisons}]
+            WebDriverWait(driver, WAIT_S).until(
+                lambda d: all(b in d.find_element(By.TAG_NAME, "body").text for b in badges)
+                and all(c.variant in d.page_source for c in comparisons)
+            )
+            for name, path in PAGES.items():
+                if path:
+                    driver.get(f"{url}/{path}")
+                WebDriverWait(driver, WAIT_S).until(
+                    lambda d: d.find_elements(By.TAG_NAME, "h1")
+                    and d.find_element(By.TAG_NAME, "h1").text == name.capitalize()
+                )
+                time.sleep(1.0)  # let the charts draw before the screenshot
+                assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]'), name
+                navigation = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNavLink"]')
+                assert [link.text for link in navigation] == [page.capitalize() for page in PAGES]  # the router ran
+                assert _save(driver, tmp_path, name).stat().st_size > 10_000  # a blank page is a few KB
+        finally:
+            driver.quit()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
