@@ -1,0 +1,243 @@
+"""Dataset cards: the typed form of ``datasets/<name>.yaml`` and the checks that keep it complete.
+
+A card says where a dataset comes from (page, direct downloads and their checksums), its license and
+citation, how the files lie on disk and which reader decodes them, the default image size, the official
+splits and which samples belong together (groups). A card with a missing or invalid field fails with one
+line that names the file and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import suite
+from suite.errors import DataError
+
+TASKS = ("cls", "seg")
+# How the files reach the user's disk: direct download, placed by hand, shipped in a package, generated.
+ORIGINS = ("download", "manual", "bundled", "generated")
+
+
+def cards_dir() -> Path:
+    """The top-level ``datasets/`` folder that holds the cards."""
+    return Path(suite.__file__).resolve().parent.parent / "datasets"
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file the publisher serves directly; ``sha256`` / ``md5`` only where a checksum is published."""
+
+    url: str
+    filename: str
+    sha256: str | None = None
+    md5: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    page: str  # where the publisher describes the data and its terms
+    files: tuple[Download, ...] = ()
+    checksum: str = ""  # where the checksums come from, or "none published"
+
+
+@dataclass(frozen=True)
+class Layout:
+    reader: str  # name of the registered reader function
+    description: str  # the folders and file names the reader expects
+    foreground: str = ""  # seg: which pixels are foreground and how mask files are binarized
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Which samples are not independent: a statement, and for id-numbered sets the id ranges per group."""
+
+    statement: str
+    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def group_of(self, sample_id: str) -> str | None:
+        if not self.ranges or not sample_id.isdigit():
+            return None
+        number = int(sample_id)
+        for group, (first, last) in self.ranges.items():
+            if first <= number <= last:
+                return group
+        return None
+
+
+@dataclass(frozen=True)
+class Card:
+    name: str
+    title: str
+    task: str
+    origin: str
+    classes: tuple[str, ...]
+    samples: dict[str, int]  # published sample count per official split (empty where it varies)
+    image_size: int  # default square side, pixels
+    in_channels: int
+    license: str
+    citation: str
+    source: Source
+    layout: Layout
+    splits: str  # the official splits, or a statement that none is published
+    groups: Grouping
+    path: Path
+
+    @property
+    def synthetic(self) -> bool:
+        return self.origin == "generated"
+
+    @property
+    def label(self) -> str:
+        """The name as shown to people: synthetic sets say so wherever they are listed."""
+        return f"{self.name} (SYNTHETIC)" if self.synthetic else self.name
+
+    @property
+    def total_samples(self) -> int | None:
+        return sum(self.samples.values()) if self.samples else None
+
+
+class _Fields:
+    """Typed access to one YAML mapping; every failure names the card file and the dotted field."""
+
+    def __init__(self, data: Any, path: Path, prefix: str = ""):
+        self.path, self.prefix = path, prefix
+        if not isinstance(data, dict):
+            raise self.error(prefix.rstrip(".") or "the card", "must be a mapping of fields")
+        self.data = data
+
+    def error(self, name: str, problem: str) -> DataError:
+        return DataError(
+            f"dataset card {self.path}: field '{name}' {problem}; fix the card (every card in "
+            f"{cards_dir()} has the same fields)"
+        )
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        name = self.prefix + key
+        if key not in self.data or self.data[key] is None:
+            if default is ...:
+                raise self.error(name, "is missing")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.error(name, f"must be a {expected}, not {type(value).__name__}")
+        if isinstance(value, str) and not value.strip() and default is ...:
+            raise self.error(name, "is empty")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.get(key, str)
+        if value not in choices:
+            raise self.error(self.prefix + key, f"is {value!r}; choose one of: {', '.join(choices)}")
+        return value
+
+    def sub(self, key: str) -> "_Fields":
+        return _Fields(self.get(key, dict), self.path, f"{self.prefix}{key}.")
+
+
+def _downloads(fields: _Fields) -> tuple[Download, ...]:
+    items = []
+    for i, raw in enumerate(fields.get("files", list, [])):
+        item = _Fields(raw, fields.path, f"{fields.prefix}files[{i}].")
+        url = item.get("url", str)
+        if not url.startswith(("https://", "http://")):
+            raise item.error(item.prefix + "url", f"is {url!r}, not an http(s) URL")
+        items.append(
+            Download(
+                url=url,
+                filename=item.get("filename", str, url.rsplit("/", 1)[-1].split("?")[0]),
+                sha256=item.get("sha256", str, None),
+                md5=item.get("md5", str, None),
+            )
+        )
+    return tuple(items)
+
+
+def _grouping(fields: _Fields) -> Grouping:
+    ranges = {}
+    for group, bounds in fields.get("ranges", dict, {}).items():
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, int) for b in bounds)):
+            raise fields.error(f"{fields.prefix}ranges.{group}", "must be [first, last] sample numbers")
+        ranges[str(group)] = (bounds[0], bounds[1])
+    return Grouping(statement=fields.get("statement", str), ranges=ranges)
+
+
+def parse_card(path: Path) -> Card:
+    """Read and check one card file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise DataError(f"dataset card {path} cannot be read ({str(err).splitlines()[0]}); fix or restore it") from None
+    top = _Fields(data, path)
+    name = top.get("name", str)
+    if name != path.stem:
+        raise top.error("name", f"is {name!r} but the file is {path.name}; name the file <name>.yaml")
+    task = top.choice("task", TASKS)
+    origin = top.choice("origin", ORIGINS)
+    classes = top.get("classes", list)
+    if not classes or not all(isinstance(c, (str, int)) for c in classes):
+        raise top.error("classes", "must be a non-empty list of class names")
+    samples = top.get("samples", dict)
+    if not all(isinstance(v, int) and v > 0 for v in samples.values()):
+        raise top.error("samples", "must map split names to positive sample counts")
+    image_size = top.get("image_size", int)
+    if image_size < 8:
+        raise top.error("image_size", f"is {image_size}; use a side of 8 pixels or more")
+    in_channels = top.get("in_channels", int)
+    if in_channels not in (1, 3):
+        raise top.error("in_channels", f"is {in_channels}; use 1 (grey) or 3 (RGB)")
+    source_fields = top.sub("source")
+    source = Source(
+        page=source_fields.get("page", str),
+        files=_downloads(source_fields),
+        checksum=source_fields.get("checksum", str),
+    )
+    if origin == "download" and not source.files:
+        raise source_fields.error("source.files", "is empty but origin is 'download'; list the direct URLs")
+    layout_fields = top.sub("layout")
+    layout = Layout(
+        reader=layout_fields.get("reader", str),
+        description=layout_fields.get("description", str),
+        foreground=layout_fields.get("foreground", str, ""),
+    )
+    if task == "seg" and not layout.foreground:
+        raise layout_fields.error("layout.foreground", "is missing; say which pixels are foreground")
+    splits = top.get("splits", (str, dict))
+    if isinstance(splits, dict):
+        splits = ", ".join(f"{k}: {v}" for k, v in splits.items())
+    return Card(
+        name=name,
+        title=top.get("title", str),
+        task=task,
+        origin=origin,
+        classes=tuple(str(c) for c in classes),
+        samples={str(k): v for k, v in samples.items()},
+        image_size=image_size,
+        in_channels=in_channels,
+        license=top.get("license", str),
+        citation=top.get("citation", str),
+        source=source,
+        layout=layout,
+        splits=splits,
+        groups=_grouping(top.sub("groups")),
+        path=path,
+    )
+
+
+@cache
+def load_card(name: str) -> Card:
+    """The card of dataset ``name`` (``datasets/<name>.yaml``)."""
+    path = cards_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in cards_dir().glob("*.yaml")))
+        raise DataError(f"no dataset card {path}; cards: {known}")
+    return parse_card(path)
+
+
+def card_names() -> list[str]:
+    return sorted(p.stem for p in cards_dir().glob("*.yaml"))
