@@ -1,0 +1,216 @@
+"""Training recipes: one typed config with commented defaults and units, read from ``baselines/*.yaml``.
+
+A recipe file names the baselines it serves and, per task, the ``quick`` profile (minutes on a laptop
+CPU, for trying things) and the ``full`` profile (GPU, the settings a paper would report)::
+
+    baselines: [resnet18, resnet34]
+    cls:
+      quick: {epochs: 4, lr: 0.002, model: {width: 16}}
+      full:  {epochs: 200, optimizer: sgd, lr: 0.1}
+
+Values not given keep the ``Recipe`` defaults below. The resolved recipe (``Recipe.to_dict()``) is
+stored with every result and its ``hash`` is part of the run key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import suite
+from suite.errors import SuiteError
+from suite.records import stable_hash
+
+PROFILES = ("quick", "full")
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("cosine",)
+LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
+RECIPE_DIR = Path(suite.__file__).resolve().parent.parent / "baselines"
+# Builder arguments that the dataset supplies, not the recipe.
+_DATA_ARGS = ("task", "num_classes", "in_channels", "image_size")
+
+
+@dataclass
+class Recipe:
+    """How one baseline is trained on one task; every variant of the baseline shares it."""
+
+    epochs: int = 10  # passes over the training folds; the last epoch's validation is reported
+    batch_size: int = 32  # training images per optimizer step
+    eval_batch_size: int = 64  # images per forward pass when evaluating
+    optimizer: str = "adamw"  # "adamw" | "sgd" (SGD with Nesterov momentum), via timm.optim
+    lr: float = 1e-3  # peak learning rate, reached at the end of warm-up
+    weight_decay: float = 0.05  # decoupled (AdamW) or L2 (SGD); not applied to biases and norm weights
+    momentum: float = 0.9  # SGD momentum; unused by AdamW
+    warmup_epochs: float = 0.0  # linear warm-up from lr/warmup_steps to lr, in epochs (fractions allowed)
+    schedule: str = "cosine"  # after warm-up: cosine decay to 0, stepped every optimizer step
+    label_smoothing: float = 0.0  # cross-entropy label smoothing (classification only), 0-1
+    loss: str = "ce"  # "ce" (classification) | "dice_bce" (segmentation: soft Dice + BCE)
+    image_size: int = 32  # side of the square network input, in pixels
+    amp: bool = False  # bfloat16 autocast; applies on CUDA only, CPU always trains in float32
+    channels_last: bool = False  # NHWC memory format for model and inputs; CUDA only
+    compile: bool = False  # torch.compile the model; CUDA only
+    augment: bool = True  # random flips/crops on training batches (drawn from the augment seed)
+    grad_clip: float | None = None  # max global L2 norm of the gradients; None: no clipping
+    deterministic: bool = True  # torch.use_deterministic_algorithms + cuDNN deterministic
+    model: dict = field(default_factory=dict)  # baseline builder kwargs, e.g. {"width": 16}
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def hash(self) -> str:
+        return stable_hash(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Recipe":
+        """A recipe from ``to_dict()`` output (e.g. ``job.recipe``), type-checked."""
+        recipe = cls()
+        for name, value in values.items():
+            _set_field(recipe, name, value)
+        return recipe
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Recipe)}
+
+
+def _type_names(field_type: str) -> tuple[type, ...]:
+    """The Python types a field annotation (a string under ``from __future__ import annotations``) allows."""
+    names = {"int": int, "float": float, "bool": bool, "str": str, "dict": dict, "None": type(None)}
+    return tuple(names[part.strip()] for part in field_type.split("|"))
+
+
+def parse_text(text: str) -> Any:
+    """A command-line value as YAML (``true``, ``8``, ``[64, 32]``, ``null``), plus floats like ``3e-4``."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _coerce(name: str, value: Any, allowed: tuple[type, ...]) -> Any:
+    """Check ``value`` against the field's types; strings from the command line are parsed first."""
+    if isinstance(value, str) and str not in allowed:
+        value = parse_text(value)
+    if isinstance(value, bool) and bool not in allowed:
+        ok = False
+    elif isinstance(value, int) and not isinstance(value, bool) and float in allowed and int not in allowed:
+        value, ok = float(value), True
+    else:
+        ok = isinstance(value, allowed)
+    if not ok:
+        wanted = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+        raise SuiteError(f"recipe key {name!r} must be {wanted}, got {value!r}")
+    return value
+
+
+def _set_field(recipe: Recipe, name: str, value: Any) -> None:
+    if name not in FIELDS:
+        raise SuiteError(f"unknown recipe key {name!r}; valid keys: {', '.join(FIELDS)}, model.<kwarg>")
+    value = _coerce(name, value, _type_names(FIELDS[name].type))
+    if name == "model":
+        value = dict(value)
+    setattr(recipe, name, value)
+
+
+def _model_kwargs(baseline: str) -> tuple[str, ...] | None:
+    """The builder kwargs a baseline accepts, or None when it accepts any (``**kwargs``) or is not registered."""
+    from suite.baselines import BASELINES
+
+    if baseline not in BASELINES:
+        return None
+    parameters = inspect.signature(BASELINES.get(baseline)).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return tuple(p.name for p in parameters if p.name not in _DATA_ARGS)
+
+
+def _apply_override(recipe: Recipe, baseline: str, dotted: str, value: Any) -> None:
+    name, _, model_key = dotted.partition(".")
+    if name != "model" or not model_key:
+        _set_field(recipe, dotted, value)
+        return
+    valid = _model_kwargs(baseline)
+    if valid is not None and model_key not in valid:
+        raise SuiteError(
+            f"unknown model key {dotted!r} for {baseline}; valid: {', '.join(f'model.{k}' for k in valid)}"
+        )
+    recipe.model[model_key] = parse_text(value) if isinstance(value, str) else value
+
+
+def _validate(recipe: Recipe, task: str) -> None:
+    checks = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES[task]}
+    for name, choices in checks.items():
+        if getattr(recipe, name) not in choices:
+            raise SuiteError(
+                f"recipe {name} {getattr(recipe, name)!r} is not valid for {task}; choose: {', '.join(choices)}"
+            )
+    for name in ("epochs", "batch_size", "eval_batch_size", "image_size", "lr"):
+        value = getattr(recipe, name)
+        if value <= 0:
+            raise SuiteError(f"recipe {name} must be > 0, got {value}")
+    if not 0 <= recipe.label_smoothing < 1:
+        raise SuiteError(f"recipe label_smoothing must be in [0, 1), got {recipe.label_smoothing}")
+
+
+@cache
+def recipe_files() -> dict[str, Path]:
+    """Baseline name -> the YAML file holding its recipes."""
+    found: dict[str, Path] = {}
+    for path in sorted(RECIPE_DIR.glob("*.yaml")):
+        for name in yaml.safe_load(path.read_text()).get("baselines", []):
+            if name in found:
+                raise SuiteError(
+                    f"baseline {name!r} has recipes in both {found[name].name} and {path.name}; keep one"
+                )
+            found[name] = path
+    return found
+
+
+@cache
+def _read(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def load_recipe(baseline: str, task: str, profile: str = "quick", overrides: dict | None = None) -> Recipe:
+    """The recipe for ``baseline`` on ``task`` under ``profile``, with ``overrides`` applied.
+
+    ``overrides`` maps recipe keys (or ``model.<kwarg>``) to values; strings are parsed as YAML, so
+    ``{"lr": "3e-4"}`` from a command line works. Unknown keys, profiles and ill-typed values raise
+    ``SuiteError`` naming the valid choices.
+    """
+    baseline = baseline.lower()
+    files = recipe_files()
+    if baseline not in files:
+        raise SuiteError(
+            f"no recipe for baseline {baseline!r} in {RECIPE_DIR}; recipes exist for: {', '.join(sorted(files))}"
+        )
+    if profile not in PROFILES:
+        raise SuiteError(f"unknown recipe profile {profile!r}; profiles: {', '.join(PROFILES)}")
+    content = _read(files[baseline])
+    tasks = [t for t in LOSSES if t in content]
+    if task not in tasks:
+        raise SuiteError(f"{baseline} has no recipe for task {task!r}; its tasks: {', '.join(tasks)}")
+    if profile not in content[task]:
+        raise SuiteError(
+            f"{files[baseline].name} has no {profile!r} profile for {task}; "
+            f"add one (profiles: {', '.join(PROFILES)})"
+        )
+    recipe = Recipe(loss=LOSSES[task][0])
+    settings = dict(content[task][profile])
+    for name, value in settings.pop("model", {}).items():
+        _apply_override(recipe, baseline, f"model.{name}", value)
+    for name, value in settings.items():
+        _set_field(recipe, name, value)
+    for dotted, value in (overrides or {}).items():
+        _apply_override(recipe, baseline, dotted, value)
+    _validate(recipe, task)
+    return recipe

@@ -1,0 +1,181 @@
+"""``run_one``: train one job (spec, dataset, fold, seeds, recipe) and return its ``RunRecord``.
+
+The validation metrics reported are those of the LAST epoch, never the best one: picking the best epoch
+on the validation fold would leak it into the result. The official test split, where the dataset has
+one, is evaluated once at the end. Cost (GMACs, latency) is measured elsewhere, once per spec, and
+nothing is written to the store here: the driver does that.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+import torch
+from torch import Tensor, nn
+
+from suite.build import build_variant
+from suite.datasets import LoadedDataset, load_dataset, make_manifest
+from suite.errors import SuiteError
+from suite.profile import device_name, resolve_device
+from suite.recipe import Recipe
+from suite.records import Job, RunRecord
+from suite.spec import parse
+from suite.train._device import determinism
+from suite.train.loop import NonFiniteLoss, evaluate, train_one_epoch
+from suite.train.losses import make_loss
+from suite.train.schedule import make_optimizer, make_scheduler
+
+Progress = Callable[[dict], None]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_data(job: Job, recipe: Recipe, data: LoadedDataset) -> None:
+    if data.name != job.dataset:
+        raise SuiteError(
+            f"job is for dataset {job.dataset!r} but {data.name!r} was given; pass the job's dataset"
+        )
+    if data.image_size != recipe.image_size:
+        raise SuiteError(
+            f"{data.name} is loaded at {data.image_size} px but the recipe trains at {recipe.image_size} px; "
+            f"load it with image_size={recipe.image_size}"
+        )
+
+
+class _Trainer:
+    """The state of one run on one device: model, optimizer, schedule and the batches of its fold."""
+
+    def __init__(self, job: Job, recipe: Recipe, data: LoadedDataset, device: torch.device):
+        self.job, self.recipe, self.data, self.device = job, recipe, data, device
+        self.num_classes = 1 if data.task == "seg" else len(data.classes)
+        cuda = device.type == "cuda"
+        self.amp_dtype = torch.bfloat16 if recipe.amp and cuda else None
+        self.memory_format = torch.channels_last if recipe.channels_last and cuda else torch.contiguous_format
+        torch.manual_seed(job.seeds.init)
+        self.built = build_variant(
+            job.spec,
+            task=data.task,
+            num_classes=self.num_classes,
+            in_channels=data.in_channels,
+            image_size=recipe.image_size,
+            **recipe.model,
+        )
+        model = self.built.model.to(device, memory_format=self.memory_format)
+        self.optimizer = make_optimizer(model, recipe)
+        self.model: nn.Module = torch.compile(model) if recipe.compile and cuda else model
+        self.loss_fn = make_loss(recipe.loss, recipe.label_smoothing)
+
+    def train_batches(self, train_idx: Tensor, epoch: int) -> Iterator:
+        return self.data.batches(
+            train_idx,
+            self.recipe.batch_size,
+            shuffle=True,
+            seed=self.job.seeds.order,
+            augment_seed=self.job.seeds.augment,
+            epoch=epoch,
+            augment=self.recipe.augment,
+        )
+
+    def evaluate(self, data: LoadedDataset, indices: Tensor) -> dict[str, float]:
+        batches = data.batches(
+            indices, self.recipe.eval_batch_size, shuffle=False, seed=0, epoch=0, augment=False
+        )
+        return evaluate(
+            self.model,
+            batches,
+            data.task,
+            self.device,
+            num_classes=self.num_classes,
+            loss_fn=self.loss_fn,
+            amp_dtype=self.amp_dtype,
+            memory_format=self.memory_format,
+        )
+
+    def fit(
+        self, train_idx: Tensor, val_idx: Tensor, curves: dict, progress: Progress | None
+    ) -> dict[str, float]:
+        """Train all epochs, evaluating after each; fills ``curves``; returns the last epoch's metrics."""
+        epochs = self.recipe.epochs
+        steps_per_epoch = -(-len(train_idx) // self.recipe.batch_size)
+        scheduler = make_scheduler(self.optimizer, self.recipe, steps_per_epoch)
+        metrics: dict[str, float] = {}
+        for epoch in range(1, epochs + 1):
+            train = train_one_epoch(
+                self.model,
+                self.optimizer,
+                scheduler,
+                self.loss_fn,
+                self.train_batches(train_idx, epoch),
+                self.device,
+                self.amp_dtype,
+                self.recipe.grad_clip,
+                epoch=epoch,
+                memory_format=self.memory_format,
+            )
+            metrics = self.evaluate(self.data, val_idx)
+            row = {"epoch": epoch, "train_loss": train["loss"], **{f"val_{k}": v for k, v in metrics.items()}}
+            for name, value in row.items():
+                curves.setdefault(name, []).append(value)
+            if progress is not None:
+                progress({"epochs": epochs, **row})
+        return {name: value for name, value in metrics.items() if name != "loss"}
+
+
+def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | None = None) -> RunRecord:
+    """Train ``job`` on its fold and return the record (status ``done``, or ``failed`` on a non-finite loss).
+
+    ``data``: the dataset already loaded at the recipe's image size (saves decoding it per job);
+    ``progress``: called after each epoch with a dict of ``epoch``, ``epochs``, ``train_loss``, ``val_loss``
+    and ``val_<metric>``. Global RNG and determinism settings are restored afterwards.
+    """
+    started_at, start = _now(), time.perf_counter()
+    recipe = Recipe.from_dict(job.recipe)
+    device = resolve_device(job.device)
+    if data is None:
+        data = load_dataset(job.dataset, root=job.data_root, image_size=recipe.image_size)
+    _check_data(job, recipe, data)
+    manifest = make_manifest(data, job.k, job.seeds.split)
+    if manifest.sha256 != job.manifest_hash:
+        raise SuiteError(
+            f"the {job.dataset} folds (k={job.k}, split seed {job.seeds.split}) hash to "
+            f"{manifest.sha256[:16]}, not the job's {job.manifest_hash[:16]}; the samples changed since the grid "
+            "was planned: plan it again"
+        )
+    train_idx, val_idx = manifest.split(job.fold, data.ids)
+    if device.type == "cuda":
+        data = data.to(device)
+    record = RunRecord(
+        key=job.key,
+        spec=job.spec,
+        baseline=parse(job.spec).baseline,
+        dataset=job.dataset,
+        manifest_hash=job.manifest_hash,
+        k=job.k,
+        fold=job.fold,
+        seeds=job.seeds,
+        recipe=job.recipe,
+        recipe_hash=job.recipe_hash or recipe.hash,
+        status="done",
+        n_train=len(train_idx),
+        n_val=len(val_idx),
+        device=f"{device}: {device_name(device)}",
+        started_at=started_at,
+    )
+    fork_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices), determinism(recipe.deterministic, device):
+        trainer = _Trainer(job, recipe, data, device)
+        record.params, record.params_added = trainer.built.params, trainer.built.params_added
+        try:
+            record.metrics = trainer.fit(train_idx, val_idx, record.curves, progress)
+        except NonFiniteLoss as err:
+            record.status, record.error = "failed", str(err)
+        if record.status == "done" and data.test is not None:
+            test = trainer.evaluate(data.test, torch.arange(len(data.test.ids)))
+            record.test_metrics = {name: value for name, value in test.items() if name != "loss"}
+    record.wall_s = time.perf_counter() - start
+    record.finished_at = _now()
+    return record
