@@ -73,7 +73,7 @@ def plan(request: GridRequest) -> Grid:
     from suite.recipe import load_recipe
 
     check_request(request)
-    variants = [str(canonical(text)) for text in request.variants]
+    variants = list(dict.fromkeys(str(canonical(text)) for text in request.variants))  # same key once
     baselines = sorted({parse(v).baseline for v in variants})
     task = _task_of(baselines)
     dataset = request.dataset or STANDARD_DATASET[task]

@@ -1,0 +1,136 @@
+"""`suite run` end to end on real data: the grid, shared baselines, re-runs, resume after kill -9, bad input."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from suite.grid import GridRequest, plan
+from suite.runner import run_grid
+from suite.store import read_runs
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"epochs": 1, "image_size": 32, "model.width": 4, "batch_size": 8}
+
+
+def _request(shared_data: Path, variants: list[str], folds: int = 3) -> GridRequest:
+    return GridRequest(
+        variants=variants,
+        dataset="isbi2012-membrane",
+        data_root=str(shared_data / "isbi2012-membrane"),
+        folds=folds,
+        overrides=dict(TINY),
+    )
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "suite", *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+@pytest.mark.slow
+def test_grid_trains_each_cell_once_and_shares_the_baseline(shared_data: Path, tmp_path: Path) -> None:
+    store = tmp_path / "suite.db"
+    first = run_grid(_request(shared_data, ["unet+se", "unet+cbam@skip"]), str(store))
+    assert (first.trained, first.skipped) == (9, 0)
+    runs = read_runs(store, status=None)
+    assert sorted(runs["spec"].unique()) == sorted(first.grid.specs)
+    assert runs.groupby("spec").size().tolist() == [3, 3, 3]
+    assert runs["key"].is_unique and set(runs["status"]) == {"done"}
+    assert runs["manifest_hash"].nunique() == 1 and runs["recipe_hash"].nunique() == 1
+    assert runs["val_dice"].between(0, 1).all() and runs["gmacs"].gt(0).all()
+
+    again = run_grid(_request(shared_data, ["unet+se", "unet+cbam@skip"]), str(store))
+    assert (again.trained, again.skipped) == (0, 9)
+
+    more = run_grid(_request(shared_data, ["unet+se", "unet+eca"]), str(store))
+    assert (more.trained, more.skipped) == (3, 6)  # only the new variant's folds x seeds
+    assert len(read_runs(store, status=None)) == 12
+
+
+@pytest.mark.slow
+def test_killed_grid_resumes_without_duplicates(shared_data: Path, tmp_path: Path) -> None:
+    store = tmp_path / "suite.db"
+    args = [
+        "run", "--variant", "unet+se", "--dataset", "isbi2012-membrane",
+        "--data-root", str(shared_data / "isbi2012-membrane"), "--folds", "3", "--epochs", "3",
+        "--image-size", "32", "--set", "model.width=4", "--store", str(store), "--device", "cpu",
+    ]
+    proc = subprocess.Popen([sys.executable, "-m", "suite", *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if store.exists() and _count(store) >= 2:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    kept = _count(store)
+    assert 0 < kept < 6, "kill the grid between its first and last run"
+
+    finished = _cli(*args)
+    assert finished.returncode == 0, finished.stderr
+    runs = read_runs(store, status=None)
+    assert len(runs) == 6 and runs["key"].is_unique
+
+
+def _count(store: Path) -> int:
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        try:
+            return db.execute("SELECT count(*) FROM runs").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_plan_pairs_every_variant_with_its_baseline(shared_data: Path) -> None:
+    grid = plan(_request(shared_data, ["UNet+SE", "unet+se@decoder"], folds=3))
+    assert grid.specs == ["unet", "unet+se@dec1,dec2,dec3,dec4"]  # one canonical variant, baseline implied
+    assert len(grid.jobs) == 6
+    by_cell = {}
+    for job in grid.jobs:
+        by_cell.setdefault((job.fold, job.seeds), []).append(job)
+    for jobs in by_cell.values():
+        assert {j.recipe_hash for j in jobs} == {grid.jobs[0].recipe_hash}
+        assert {j.manifest_hash for j in jobs} == {grid.manifest.sha256}
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--variant", "unet+nosuch"], "unknown module"),
+        (["--variant", "unet+se", "--dataset", "nosuch"], "unknown dataset"),
+        (["--variant", "unet+se", "--profile", "huge"], "profile"),
+        (["--variant", "unet+se", "--folds", "1"], "--folds"),
+        (["--variant", "unet+se", "--seeds", "0"], "--seeds"),
+        (["--variant", "unet+se", "--set", "nosuch=1"], "nosuch"),
+        (["--variant", "unet+se", "--dataset", "digits"], "cls"),
+    ],
+)
+def test_bad_input_is_one_line_and_leaves_the_store_alone(
+    args: list[str], needle: str, shared_data: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "suite.db"
+    result = _cli("run", *args, "--data-root", str(shared_data / "isbi2012-membrane"), "--store", str(store))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
+    assert not store.exists()
+
+
+def test_newer_store_schema_is_refused_before_training(shared_data: Path, tmp_path: Path) -> None:
+    store = tmp_path / "suite.db"
+    with sqlite3.connect(store) as db:
+        db.execute("PRAGMA user_version = 999")
+    before = store.read_bytes()
+    result = _cli(
+        "run", "--variant", "unet+se", "--dataset", "isbi2012-membrane",
+        "--data-root", str(shared_data / "isbi2012-membrane"), "--folds", "3", "--store", str(store),
+    )
+    assert result.returncode != 0 and "newer" in result.stderr and "Traceback" not in result.stderr
+    assert store.read_bytes() == before
