@@ -19,7 +19,7 @@ console = Console()
 # The demo trims the quick profile further so that both grids finish in minutes on 2 CPU cores:
 # digits at their native 8 px, a width-8 U-Net on 32 px shapes.
 DEMO_GRIDS = (
-    ("resnet18+se", "digits", {"image_size": 8, "epochs": 1}),
+    ("resnet18+se", "digits", {"image_size": 8}),
     ("unet+se", "shapes", {"image_size": 32, "epochs": 15, "model.width": 8}),
 )
 
