@@ -47,7 +47,7 @@ def _check_data(job: Job, recipe: Recipe, data: LoadedDataset) -> None:
 
 
 class _Trainer:
-    """The state of one run on one device: model, optimizer, schedule and the batches of its fold."""
+    """The state of one run on one device: model, optimizer, loss, and the batches of its fold."""
 
     def __init__(self, job: Job, recipe: Recipe, data: LoadedDataset, device: torch.device):
         self.job, self.recipe, self.data, self.device = job, recipe, data, device
