@@ -48,7 +48,7 @@ def check_request(request: GridRequest) -> None:
     if not request.variants:
         raise SuiteError("no variant given; pass --variant SPEC, e.g. --variant unet+se")
     if request.folds < 2:
-        raise SuiteError(f"--folds {request.folds} cannot make a paired comparison; use --folds 2 or more (5 is usual)")
+        raise SuiteError(f"--folds {request.folds} cannot make a paired comparison; use --folds 3 or more (the verdict needs 3; 5 is usual)")
     if request.seeds < 1:
         raise SuiteError(f"--seeds {request.seeds} is not a number of repeats; use --seeds 1 or more")
 
