@@ -225,6 +225,25 @@ def canonical(spec: Spec | str) -> Spec:
     return Spec(spec.baseline, tuple(insertions))
 
 
+def compact(spec: Spec | str) -> str:
+    """The canonical spec with point lists written as the catalog groups they fill, for display:
+    ``resnet18+se@blocks1,blocks2,blocks3,blocks4`` -> ``resnet18+se@blocks``. It canonicalizes back
+    to the same key; points outside any whole group of two or more points stay named."""
+    from suite.baselines import BASELINES
+
+    spec = canonical(spec)
+    groups = BASELINES.entry(spec.baseline).meta["catalog"].groups
+    insertions = []
+    for ins in spec.insertions:
+        left, names = set(ins.points), []
+        for group, members in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+            if len(members) > 1 and set(members) <= left:
+                names.append(group)
+                left -= set(members)
+        insertions.append(replace(ins, points=(*names, *(p for p in ins.points if p in left))))
+    return str(Spec(spec.baseline, tuple(insertions)))
+
+
 def key(spec: Spec | str) -> str:
     """The canonical string of a spec: the key results are stored under."""
     return str(canonical(spec))

@@ -6,6 +6,7 @@ configuration (tiny images, tiny widths), so a new baseline is covered by regist
 
 from __future__ import annotations
 
+import inspect
 from functools import lru_cache
 
 import pytest
@@ -189,9 +190,31 @@ def test_image_size_off_the_grid_names_the_multiple(name, image_size, multiple, 
     assert str(image_size) in str(err.value) and "\n" not in str(err.value)
 
 
-def test_unet_width_must_be_positive():
-    with pytest.raises(SuiteError, match="width must be a positive integer"):
-        BASELINES.get("unet")("seg", 1, 3, 32, width=0)
+# Points whose channels do not follow ``width``: timm's plain ResNet stem is 64 wide whatever the stages.
+FIXED_WIDTH_POINTS = {name: {"stem"} for name in ("resnet18", "resnet34", "resnet50")}
+WIDTH_BASELINES = [n for n in BASELINE_NAMES if "width" in inspect.signature(BASELINES.get(n)).parameters]
+
+
+def test_width_baselines_cover_unet_and_resnets():
+    assert {"unet", "resnet18", "resnet34", "resnet50"} <= set(WIDTH_BASELINES)
+
+
+@pytest.mark.parametrize("name", WIDTH_BASELINES)
+@pytest.mark.parametrize("width", [0, -8, 8.0])
+def test_width_must_be_a_positive_integer(name, width):
+    args, _ = smoke_args(name)
+    with pytest.raises(SuiteError, match=f"{name} width must be a positive integer") as err:
+        BASELINES.get(name)(*args, width=width)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", WIDTH_BASELINES)
+def test_width_scales_every_point(name):
+    args, _ = smoke_args(name)
+    narrow = BASELINES.get(name)(*args, width=8).insertion_points()
+    wide = BASELINES.get(name)(*args, width=16).insertion_points()
+    scaled = {n for n in narrow if wide[n].channels == 2 * narrow[n].channels}
+    assert scaled == set(narrow) - FIXED_WIDTH_POINTS.get(name, set())
 
 
 def test_resunet_decoder_channels_need_five_entries():
@@ -199,11 +222,16 @@ def test_resunet_decoder_channels_need_five_entries():
         BASELINES.get("resunet")("seg", 1, 3, 32, decoder_channels=(16, 8))
 
 
-def test_unet_width_scales_every_stage():
-    narrow = BASELINES.get("unet")("seg", 1, 3, 32, width=8).insertion_points()
-    wide = BASELINES.get("unet")("seg", 1, 3, 32, width=16).insertion_points()
-    assert all(wide[n].channels == 2 * narrow[n].channels for n in narrow)
-    assert [narrow[f"enc{k}"].channels for k in range(1, 6)] == [8 * 2**k for k in range(5)]
+def test_unet_width_is_the_first_block_and_doubles_per_stage():
+    points = BASELINES.get("unet")("seg", 1, 3, 32, width=8).insertion_points()
+    assert [points[f"enc{k}"].channels for k in range(1, 6)] == [8 * 2**k for k in range(5)]
+
+
+@pytest.mark.parametrize(("name", "expansion"), [("resnet18", 1), ("resnet50", 4)])
+def test_resnet_width_is_the_first_stage_and_doubles_per_stage(name, expansion):
+    points = BASELINES.get(name)("cls", 10, 3, 32, width=16).insertion_points()
+    assert points["stem"].channels == 64
+    assert [points[f"stage{k}"].channels for k in range(1, 5)] == [16 * 2 ** (k - 1) * expansion for k in range(1, 5)]
 
 
 def test_resnet_stem_follows_image_size():

@@ -89,10 +89,12 @@ def test_compare_prints_one_row_per_variant_on_a_wide_terminal(store):
     rows = {
         line.split()[1]: line for line in result.output.splitlines() if line.startswith("│ ") and "+" in line.split()[1]
     }
-    assert (
-        "holds" in rows["resnet18+se"] and "worse" in rows["resnet18+cbam"] and "no practical gain" in rows["unet+se"]
+    assert (  # variants are named in their compact form (whole point groups by the group's name)
+        "holds" in rows["resnet18+se@blocks"]
+        and "worse" in rows["resnet18+cbam@blocks"]
+        and "no practical gain" in rows["unet+se@decoder"]
     )
-    assert "+20.0k (+2.0%)" in rows["resnet18+cbam"] and "ms" in rows["resnet18+cbam"]
+    assert "+20.0k (+2.0%)" in rows["resnet18+cbam@blocks"] and "ms" in rows["resnet18+cbam@blocks"]
     text = " ".join(result.output.split())
     for needed in (
         f"{CLS_DATASET} · accuracy",

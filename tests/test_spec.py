@@ -11,7 +11,7 @@ import pytest
 from suite.baselines import BASELINES
 from suite.errors import SuiteError
 from suite.modules import MODULES, module_defaults
-from suite.spec import KIND_MODES, Insertion, Spec, canonical, key, parse
+from suite.spec import KIND_MODES, Insertion, Spec, canonical, compact, key, parse
 
 
 def kind_of(module: str) -> str:
@@ -82,6 +82,24 @@ def test_canonical_is_a_fixed_point(baseline):
         assert key(text) == str(spec)
         for insertion in spec.insertions:
             assert insertion.points == BASELINES.entry(baseline).meta["catalog"].expand(insertion.points)
+
+
+@pytest.mark.parametrize("baseline", BASELINES.list())
+def test_compact_form_keeps_the_key_and_names_whole_groups(baseline):
+    catalog = BASELINES.entry(baseline).meta["catalog"]
+    for text in spec_texts(baseline):
+        short = compact(text)
+        assert key(short) == key(text) and len(short) <= len(key(text)), text
+        for insertion in parse(short).insertions:
+            named = [p for p in insertion.points if p not in catalog.groups]
+            whole = [g for g, members in catalog.groups.items() if len(members) > 1 and set(members) <= set(named)]
+            assert not whole, (text, short, whole)
+
+
+def test_compact_form_of_the_demo_variants():
+    assert compact("resnet18+se") == "resnet18+se@blocks"
+    assert compact("unet+se@dec4,dec3,dec2,dec1:residual") == "unet+se@decoder:residual"
+    assert compact("unet+se@dec1,dec2") == "unet+se@dec1,dec2"
 
 
 @pytest.mark.parametrize("baseline", BASELINES.list())

@@ -7,6 +7,8 @@ block and depth settings, randomly initialised.
 Small images (``image_size <= 64``, e.g. CIFAR's 32 px) get the CIFAR stem of the paper's section
 4.2: a 3x3 stride-1 convolution and no max-pool, made by replacing timm's ``conv1`` and ``maxpool``
 after creation; their reference is the same replacement applied to ``timm.create_model(name)``.
+``width`` (64 in the paper) is the first stage's channel count, doubled at each later stage (timm's
+``channels``; the stem keeps timm's 64); 16 keeps CPU runs to seconds per epoch on small images.
 
 Points: ``stem`` (after the stem), ``stageK`` (after ResNet stage K) and ``blocksK`` (inside every
 residual block of stage K, before the residual addition). ``blocksK`` fills the block's ``se``
@@ -22,7 +24,7 @@ from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 from torch import nn
 
 from suite.baselines._catalog import PointCatalog
-from suite.baselines._checks import check_build_args
+from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._points import PointsMixin
 from suite.baselines._slots import Slot
 from suite.registry import BASELINES
@@ -85,17 +87,23 @@ class SlottedResNet(PointsMixin, ResNet):
         return x
 
 
-def reference_resnet(name: str, num_classes: int, in_channels: int, image_size: int) -> ResNet:
+def width_kwargs(width: int) -> dict:
+    """timm ``ResNet`` arguments for a network whose first stage has ``width`` channels."""
+    return {"channels": tuple(width * 2**k for k in range(4))}
+
+
+def reference_resnet(name: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> ResNet:
     """The plain timm network a ResNet baseline must equal when nothing is inserted."""
-    model = create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_channels)
+    model = create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_channels, **width_kwargs(width))
     return use_cifar_stem(model) if image_size <= CIFAR_STEM_MAX_SIZE else model
 
 
 def _register(name: str) -> None:
     block, layers = ARCHITECTURES[name]
 
-    def build(task: str, num_classes: int, in_channels: int, image_size: int) -> SlottedResNet:
+    def build(task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> SlottedResNet:
         check_build_args(name, task, in_channels, image_size)
+        check_positive_int(name, "width", width, "channels of the first stage: 64 in the paper, 16 for CPU runs")
         return build_model_with_cfg(
             SlottedResNet,
             name,
@@ -105,22 +113,27 @@ def _register(name: str) -> None:
             num_classes=num_classes,
             in_chans=in_channels,
             cifar_stem=image_size <= CIFAR_STEM_MAX_SIZE,
+            **width_kwargs(width),
         )
 
-    def reference(task: str, num_classes: int, in_channels: int, image_size: int) -> ResNet:
-        return reference_resnet(name, num_classes, in_channels, image_size)
+    def reference(task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> ResNet:
+        return reference_resnet(name, num_classes, in_channels, image_size, width)
 
-    build.__doc__ = f"timm {name}; CIFAR stem when image_size <= {CIFAR_STEM_MAX_SIZE}."
+    build.__doc__ = (
+        f"timm {name}; CIFAR stem when image_size <= {CIFAR_STEM_MAX_SIZE}; "
+        "``width``: channels of the first stage (64 in the paper)."
+    )
     BASELINES.register(
         name,
         catalog=CATALOG,
         tasks=("cls",),
         paper="Deep Residual Learning for Image Recognition",
         arxiv="1512.03385",
-        reference=f"timm.create_model({name!r}, num_classes=..., in_chans=...); "
+        reference=f"timm.create_model({name!r}, num_classes=..., in_chans=..., "
+        "channels=(width, 2*width, 4*width, 8*width)); "
         f"conv1 -> 3x3 stride-1 conv and maxpool -> Identity when image_size <= {CIFAR_STEM_MAX_SIZE}",
         reference_model=reference,
-        smoke=dict(image_size=32),
+        smoke=dict(image_size=32, width=16),
     )(build)
 
 

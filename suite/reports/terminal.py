@@ -8,11 +8,21 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
+from suite.errors import SuiteError
 from suite.report import MAKE_RUNS, Section, sections
 from suite.reports import _format
+from suite.spec import compact
 from suite.verdict import Comparison
 
 VERDICT_STYLES = {"holds": "bold green", "worse": "bold red", "no practical gain": "cyan", "inconclusive": "yellow"}
+
+
+def _label(variant: str) -> str:
+    """The variant's compact spec; a stored spec this version cannot resolve is shown as stored."""
+    try:
+        return compact(variant)
+    except SuiteError:
+        return variant
 
 
 def _caption(section: Section) -> str:
@@ -39,7 +49,7 @@ def _cost_cells(comp: Comparison) -> list[str]:
 
 def _table(section: Section, title: str, stacked: bool) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD if stacked else box.HEAVY_HEAD, padding=(0, 1))
-    longest = max(len(c.variant) for c in section.comparisons)
+    longest = max(len(_label(c.variant)) for c in section.comparisons)
     table.add_column("variant", min_width=min(longest, 16 if stacked else 32), overflow="fold")
     return table
 
@@ -67,7 +77,7 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
         table.add_row(*row)
         for comp in (c for c in section.comparisons if c.baseline == baseline):
             cells = [
-                comp.variant,
+                _label(comp.variant),
                 *([] if stacked else [_format.runs(comp)]),
                 _format.mean_sd(comp.variant_mean, comp.variant_sd, metric).replace(" ±", join + "±"),
                 _format.gain_ci(comp).replace(" [", join + "["),
@@ -84,7 +94,7 @@ def _cost_table(section: Section) -> Table:
     for name in ("params +", "GMACs +", "latency +"):
         table.add_column(name, justify="right")
     for comp in section.comparisons:
-        table.add_row(comp.variant, *_cost_cells(comp))
+        table.add_row(_label(comp.variant), *_cost_cells(comp))
     return table
 
 
@@ -104,5 +114,5 @@ def print_comparison(console: Console, comparisons: list[Comparison]) -> None:
         console.print(f"[dim]{_caption(section)}[/]")
         for comp in section.comparisons:
             if comp.reason:
-                console.print(f"[yellow]{comp.variant}[/]: {comp.reason}")
+                console.print(f"[yellow]{_label(comp.variant)}[/]: {comp.reason}")
         console.print()
