@@ -1,8 +1,10 @@
-"""``suite run`` (train a grid and show how each variant fares) and ``suite demo`` (the offline tour)."""
+"""``suite run`` (train a grid and show how each variant fares) and ``suite demo`` (the offline tour,
+the variant set ``variants/demo.yaml``)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Optional
 
 import typer
@@ -16,12 +18,7 @@ from suite.runner import GridOutcome, run_grid
 
 console = Console()
 
-# digits train with the quick profile as it is; the U-Net's quick profile is sized for 64 px membrane
-# images, so shapes get 32 px, width 8 and 8 epochs. Both grids finish in minutes on 2 CPU cores.
-DEMO_GRIDS = (
-    ("resnet18+se", "digits", {}),
-    ("unet+se", "shapes", {"image_size": 32, "epochs": 8, "model.width": 8}),
-)
+DEMO_SET = "demo"
 
 
 def _overrides(epochs, batch_size, lr, image_size, settings: list[str]) -> dict:
@@ -105,6 +102,31 @@ class GridProgress:
             console.print(f"[red]failed[/] {record.spec} fold {record.fold}: {record.error}")
 
 
+def _requests(variants: list[str], grid: str | None, options: dict, overrides: dict, device: str) -> list[GridRequest]:
+    """The grids to train: one from ``--variant``, or a variant set's, with the options given on the
+    command line (``None`` = not given) and the recipe overrides laid over the set's own."""
+    from suite.variant_sets import available, load
+
+    given = {name: value for name, value in options.items() if value is not None}
+    if grid is not None:
+        if variants:
+            raise SuiteError(f"pass --grid or --variant, not both; add the variants to the set {grid!r} instead")
+        return [replace(r, **given, overrides={**r.overrides, **overrides}, device=device) for r in load(grid)]
+    if not variants:
+        raise SuiteError(
+            f"no variant given; pass --variant SPEC (e.g. --variant unet+se) or --grid SET (sets: {', '.join(available())})"
+        )
+    return [GridRequest(variants=variants, **given, overrides=overrides, device=device)]
+
+
+def _run_all(requests: list[GridRequest], store: str | None, executor: str) -> None:
+    for request in requests:
+        if len(requests) > 1:
+            changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
+            console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
+        _run(request, store, executor)
+
+
 def _run(request: GridRequest, store: str | None, executor: str) -> GridOutcome:
     started = time.perf_counter()
     with GridProgress() as bars:
@@ -138,13 +160,14 @@ def _summarize(outcome: GridOutcome) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        variant: list[str] = typer.Option(..., "--variant", "-v", help="Variant spec, e.g. unet+se@decoder; repeat for several."),
+        variant: list[str] = typer.Option([], "--variant", "-v", help="Variant spec, e.g. unet+se@decoder; repeat for several."),
+        grid: Optional[str] = typer.Option(None, help="A variant set instead of --variant: a name in variants/ (demo, ci-digits, ...) or a YAML path."),
         dataset: Optional[str] = typer.Option(None, help="Dataset name (suite data list); default: cifar10 for cls, kvasir-seg for seg."),
         data_root: Optional[str] = typer.Option(None, help="Folder holding the dataset files."),
-        folds: int = typer.Option(5, help="k of the k-fold split (>= 2)."),
-        seeds: int = typer.Option(1, help="Repeats per fold with different init/order/augmentation seeds."),
-        split_seed: int = typer.Option(0, help="Seed of the fold split."),
-        profile: str = typer.Option("quick", help="Recipe profile: quick (CPU minutes) or full (GPU, paper numbers)."),
+        folds: Optional[int] = typer.Option(None, help="k of the k-fold split (>= 2; default 5)."),
+        seeds: Optional[int] = typer.Option(None, help="Repeats per fold with different init/order/augmentation seeds (default 1)."),
+        split_seed: Optional[int] = typer.Option(None, help="Seed of the fold split (default 0)."),
+        profile: Optional[str] = typer.Option(None, help="Recipe profile: quick (CPU minutes; the default) or full (GPU, paper numbers)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
         store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
         epochs: Optional[int] = typer.Option(None, help="Override the recipe's epochs."),
@@ -154,38 +177,27 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
         executor: str = typer.Option("local", help="local"),
     ) -> None:
-        """Train the baseline and each variant on the same folds and seeds; show how each variant fares."""
+        """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
+
+        Options given with --grid override the set's values; recipe overrides are laid over its own."""
         from suite.executors import EXECUTORS
         from suite.profile import resolve_device
 
         if executor not in EXECUTORS:
             raise SuiteError(f"unknown executor {executor!r}; executors: {', '.join(EXECUTORS)}")
-        request = GridRequest(
-            variants=variant,
-            dataset=dataset,
-            data_root=data_root,
-            folds=folds,
-            seeds=seeds,
-            split_seed=split_seed,
-            profile=profile,
-            overrides=_overrides(epochs, batch_size, lr, image_size, set_),
-            device=str(resolve_device(device)),
+        options = dict(
+            dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile
         )
-        _run(request, store, executor)
+        overrides = _overrides(epochs, batch_size, lr, image_size, set_)
+        _run_all(_requests(variant, grid, options, overrides, str(resolve_device(device))), store, executor)
 
     @app.command()
     def demo(
         store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
-        folds: int = typer.Option(5, help="k of the k-fold split (3 is the fewest the verdict accepts)."),
+        folds: Optional[int] = typer.Option(None, help="k of the k-fold split (the set's 5; 3 is the fewest the verdict accepts)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
     ) -> None:
-        """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (trimmed quick profile)."""
+        """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (variants/demo.yaml)."""
         from suite.profile import resolve_device
 
-        for spec, name, overrides in DEMO_GRIDS:
-            changed = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "none"
-            console.rule(f"{spec} on {name} (quick profile; overrides: {changed})")
-            request = GridRequest(
-                [spec], dataset=name, folds=folds, overrides=dict(overrides), device=str(resolve_device(device))
-            )
-            _run(request, store, "local")
+        _run_all(_requests([], DEMO_SET, {"folds": folds}, {}, str(resolve_device(device))), store, "local")

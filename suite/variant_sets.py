@@ -1,0 +1,80 @@
+"""Curated variant sets: the grids a YAML file in ``variants/`` names, for ``suite run --grid``.
+
+A set is a list of grids, each a ``suite run`` command written down::
+
+    # variants/attention-unet.yaml
+    grids:
+      - variants: [unet+se, unet+cbam@skip, unet+eca]
+        dataset: kvasir-seg
+        folds: 5
+        seeds: 3
+        profile: full
+        overrides: {epochs: 100}
+
+Keys of a grid: those of ``GridRequest`` but ``device`` (a property of the machine, not of the set).
+``suite demo`` is the set ``variants/demo.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import yaml
+
+import suite
+from suite.errors import SuiteError
+from suite.grid import GridRequest
+
+VARIANT_SET_DIR = Path(suite.__file__).resolve().parent.parent / "variants"
+GRID_KEYS = tuple(f.name for f in fields(GridRequest) if f.name != "device")
+
+
+def available() -> list[str]:
+    """Names of the sets in ``variants/`` (file names without ``.yaml``)."""
+    return sorted(path.stem for path in VARIANT_SET_DIR.glob("*.yaml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    """A set's file: a path to a YAML file, or the name of one in ``variants/``."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    named = VARIANT_SET_DIR / f"{name_or_path}.yaml"
+    if named.is_file():
+        return named
+    raise SuiteError(
+        f"no variant set {name_or_path!r}: not a YAML file and not in {VARIANT_SET_DIR}; "
+        f"sets: {', '.join(available()) or 'none'}"
+    )
+
+
+def load(name_or_path: str) -> list[GridRequest]:
+    """The grids of a set, checked: known keys, a non-empty ``variants`` list in each grid."""
+    path = resolve(name_or_path)
+    try:
+        content = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        line = getattr(getattr(err, "problem_mark", None), "line", None)
+        where = f" at line {line + 1}" if line is not None else ""
+        raise SuiteError(f"variant set {path} is not valid YAML{where}; fix the file") from None
+    grids = content.get("grids") if isinstance(content, dict) else None
+    if not isinstance(grids, list) or not grids:
+        raise SuiteError(f"variant set {path} needs a non-empty list under 'grids:' (see {VARIANT_SET_DIR / 'demo.yaml'})")
+    return [_grid(path, number, entry) for number, entry in enumerate(grids, start=1)]
+
+
+def _grid(path: Path, number: int, entry: object) -> GridRequest:
+    where = f"variant set {path}, grid {number}"
+    if not isinstance(entry, dict):
+        raise SuiteError(f"{where} is not a mapping of keys ({', '.join(GRID_KEYS)})")
+    unknown = sorted(set(entry) - set(GRID_KEYS))
+    if unknown:
+        raise SuiteError(f"{where} has unknown key {unknown[0]!r}; keys: {', '.join(GRID_KEYS)}")
+    variants = entry.get("variants")
+    if not isinstance(variants, list) or not variants or not all(isinstance(v, str) for v in variants):
+        raise SuiteError(f"{where} needs 'variants:' as a list of spec strings, e.g. [unet+se, unet+cbam@skip]")
+    overrides = entry.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise SuiteError(f"{where}: 'overrides:' must map recipe keys to values, e.g. {{epochs: 8}}")
+    return GridRequest(**{**entry, "overrides": dict(overrides)})
