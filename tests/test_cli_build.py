@@ -147,7 +147,7 @@ BAD_INPUTS = {
     "syntax error": (["inspect", "unet+se@"], "unet+se@decoder"),
     "unknown device": (["inspect", "unet", "--device", "tpu"], "cpu, cuda, auto"),
     "unknown task": (["inspect", "unet", "--task", "det"], "cls, seg"),
-    "baseline build argument": (["inspect", "resnet18", "--width", "8"], "its arguments"),
+    "baseline build argument": (["inspect", "vit_tiny", "--width", "8"], "its arguments"),
     "points without baseline": (["list", "points"], "unet"),
     "baseline for modules": (["list", "modules", "unet"], "suite list points unet"),
 }
