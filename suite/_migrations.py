@@ -8,6 +8,8 @@ indexes), so an older store keeps every row it had.
   (dataset, spec) index the leaderboard reads by.
 - v2: official-test metrics (``test_metrics``), the parameters a variant adds over its baseline
   (``params_added``), and the (manifest_hash, recipe_hash, fold) index that pairs runs for a verdict.
+- v3: the plain baseline's latency timed interleaved with the spec's own passes (``baseline_latency_ms``),
+  so the latency a module adds is a paired difference taken under one machine load.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE runs ADD COLUMN test_metrics TEXT NOT NULL DEFAULT '{}'",  # JSON: official test split
         "ALTER TABLE runs ADD COLUMN params_added INTEGER",  # parameters over the plain baseline
         "CREATE INDEX runs_pairing ON runs (manifest_hash, recipe_hash, fold)",
+    ),
+    (  # v2 -> v3
+        "ALTER TABLE runs ADD COLUMN baseline_latency_ms REAL",  # the baseline's, timed interleaved with this spec
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

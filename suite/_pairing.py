@@ -17,7 +17,7 @@ import pandas as pd
 
 MIN_FOLDS = 3  # k >= 3 folds: at least 3 paired fold differences for the t-test
 Cell = tuple[int, int]  # (fold, seed)
-_NUMBERS = ("n_train", "n_val", "params", "gmacs", "latency_ms")
+_NUMBERS = ("n_train", "n_val", "params", "gmacs", "latency_ms", "baseline_latency_ms")
 
 
 @dataclass
@@ -36,6 +36,8 @@ class RunSet:
     params: float | None = None  # medians over the finished runs
     gmacs: float | None = None
     latency_ms: float | None = None
+    baseline_latency_ms: float | None = None  # the baseline's, timed interleaved with this spec's passes
+    latency_added_ms: float | None = None  # median of the per-run paired differences, where recorded
     devices: set[str] = field(default_factory=set)
 
     @classmethod
@@ -83,6 +85,8 @@ class RunSet:
                 params=_nan_median(numbers["params"][done]),
                 gmacs=_nan_median(numbers["gmacs"][done]),
                 latency_ms=_nan_median(numbers["latency_ms"][done]),
+                baseline_latency_ms=_nan_median(numbers["baseline_latency_ms"][done]),
+                latency_added_ms=_nan_median(numbers["latency_ms"][done] - numbers["baseline_latency_ms"][done]),
                 devices={str(device[i]) for i in indices if device[i]},
             )
         return found
@@ -165,14 +169,20 @@ def _added(value: float | None, base: float | None) -> float | None:
 def cost(var: RunSet, base: RunSet | None) -> dict:
     """Params, GMACs and latency of the variant and what it adds over the baseline (absolute and %).
 
-    Latency is compared only when every run of both was measured on one device.
+    Latency is compared only when every run of both was measured on one device. It is the paired
+    difference to the baseline timed interleaved with the variant where the runs recorded it
+    (``latency_paired``), else the difference of the two specs' medians, timed apart.
     """
     base = base or RunSet(baseline=var.baseline, module="", points="", k=var.k, cells=set(), values={})
     devices = var.devices | base.devices
     device = next(iter(devices)) if len(devices) == 1 else ("mixed devices" if devices else None)
     params_added = _added(var.params, base.params)
     gmacs_added = _added(var.gmacs, base.gmacs)
-    latency_added = _added(var.latency_ms, base.latency_ms) if len(devices) == 1 else None
+    paired = var.latency_added_ms is not None and var.baseline_latency_ms is not None
+    reference = var.baseline_latency_ms if paired else base.latency_ms
+    latency_added = None
+    if len(devices) == 1:
+        latency_added = var.latency_added_ms if paired else _added(var.latency_ms, base.latency_ms)
     return {
         "params": int(var.params) if var.params is not None else None,
         "params_added": int(params_added) if params_added is not None else None,
@@ -182,6 +192,7 @@ def cost(var: RunSet, base: RunSet | None) -> dict:
         "gmacs_added_pct": _pct(gmacs_added, base.gmacs),
         "latency_ms": var.latency_ms,
         "latency_added_ms": latency_added,
-        "latency_added_pct": _pct(latency_added, base.latency_ms),
+        "latency_added_pct": _pct(latency_added, reference),
         "latency_device": device,
+        "latency_paired": paired and latency_added is not None,
     }

@@ -23,19 +23,19 @@ JSON_FIELDS = ("recipe", "metrics", "test_metrics", "curves", "provenance")
 INT_FIELDS = ("k", "fold", "n_train", "n_val")
 OPTIONAL_INT_FIELDS = ("params", "params_added")
 FLOAT_FIELDS = ("wall_s",)
-OPTIONAL_FLOAT_FIELDS = ("gmacs", "latency_ms")
+OPTIONAL_FLOAT_FIELDS = ("gmacs", "latency_ms", "baseline_latency_ms")
 SEED_COLUMNS = {"split": "split_seed", "init": "init_seed", "order": "order_seed", "augment": "augment_seed"}
 STATUSES = ("done", "failed")
 
 FRAME_COLUMNS = [
     "key", "spec", "baseline", "dataset", "manifest_hash", "k", "fold", "seed", "split_seed", "order_seed",
     "augment_seed", "recipe_hash", "recipe", "status", "error", "n_train", "n_val", "params", "params_added",
-    "gmacs", "latency_ms", "wall_s", "device", "provenance", "curves", "started_at", "finished_at",
+    "gmacs", "latency_ms", "baseline_latency_ms", "wall_s", "device", "provenance", "curves", "started_at", "finished_at",
 ]  # fmt: skip
 FRAME_DTYPES = {
     **dict.fromkeys(("k", "fold", "seed", "split_seed", "order_seed", "augment_seed", "n_train", "n_val"), "int64"),
     **dict.fromkeys(("params", "params_added"), "Int64"),  # exact counts; <NA> where not measured
-    **dict.fromkeys(("gmacs", "latency_ms", "wall_s"), "float64"),
+    **dict.fromkeys(("gmacs", "latency_ms", "baseline_latency_ms", "wall_s"), "float64"),
 }
 SORT_COLUMNS = ["dataset", "spec", "fold", "seed"]
 

@@ -150,6 +150,53 @@ def measure_latency(
         peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
     finally:
         on_device.train(was_training)
+    return _latency(timings, input_shape, device, dtype, peak)
+
+
+def measure_latencies(
+    models: dict[str, nn.Module],
+    input_shape: tuple[int, ...],
+    device: str | torch.device = "cpu",
+    warmup: int = 5,
+    runs: int = 30,
+    max_seconds: float = 10.0,
+) -> dict[str, Latency]:
+    """``measure_latency`` for several models at once, their passes interleaved round by round.
+
+    Each round times one forward pass of every model, in an order that rotates from round to round, so
+    a change of machine load or clock during the measurement reaches every model alike and the
+    differences between them stay paired. Rounds stop at ``runs``, or once ``max_seconds`` are spent
+    (after at least three). float32; peak memory is not recorded.
+    """
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    device = resolve_device(device)
+    names = list(models)
+    placed = {name: _placed(models[name], device, torch.float32) for name in names}
+    modes = {name: model.training for name, model in placed.items()}
+    batch = torch.randn(input_shape, device=device)
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    try:
+        with torch.inference_mode():
+            for model in placed.values():
+                model.eval()
+                _timed_passes(model, batch, device, warmup, min(warmup, 1), max_seconds / (2 * len(names)))
+            spent, rounds = 0.0, 0
+            while rounds < runs and (rounds < 3 or spent < max_seconds):
+                for name in names[rounds % len(names) :] + names[: rounds % len(names)]:
+                    (seconds,) = _timed_passes(placed[name], batch, device, 1, 1, 0.0)
+                    timings[name].append(seconds)
+                    spent += seconds
+                rounds += 1
+    finally:
+        for name, model in placed.items():
+            model.train(modes[name])
+    return {name: _latency(timings[name], input_shape, device, torch.float32, None) for name in names}
+
+
+def _latency(
+    timings: list[float], input_shape: tuple[int, ...], device: torch.device, dtype: torch.dtype, peak: float | None
+) -> Latency:
     milliseconds = np.asarray(timings) * 1000.0
     q1, median, q3 = np.percentile(milliseconds, [25, 50, 75])
     return Latency(

@@ -92,6 +92,7 @@ class RunRecord:
     params_added: int | None = None
     gmacs: float | None = None  # fvcore GMACs at the recipe's image size, batch 1
     latency_ms: float | None = None  # median forward latency, batch 1, on ``device``
+    baseline_latency_ms: float | None = None  # the plain baseline's, timed interleaved with this spec's passes
     wall_s: float = 0.0
     device: str = ""
     provenance: dict = field(default_factory=dict)  # versions, git commit, command line, host

@@ -2,7 +2,8 @@
 
 Only this driver writes to the store, one transaction per finished run, so an interrupted grid keeps
 every finished run and redoes only the unfinished one when the same command runs again. Cost (params,
-GMACs, latency) is measured once per spec and attached to each of its records.
+GMACs, latency) is measured once per spec before training, each spec timed interleaved with its
+baseline, and attached to each of its records.
 """
 
 from __future__ import annotations
@@ -26,28 +27,37 @@ class GridOutcome:
     store_path: str
 
 
-def measure_cost(spec: str, grid: Grid, recipe: dict, device: str) -> dict:
-    """params / GMACs / batch-1 latency of ``spec`` as built for this grid's data and recipe."""
-    from suite.build import build_variant
-    from suite.profile import profile_variant
+def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
+    """params / GMACs / batch-1 latency of each spec of ``jobs``, as built for this grid's data and recipe.
 
-    data = grid.data
-    size = recipe["image_size"]
-    built = build_variant(
-        spec,
-        grid.task,
-        len(data.classes) if grid.task == "cls" else 1,
-        data.in_channels,
-        size,
-        **recipe.get("model", {}),
-    )
-    cost = profile_variant(built, (1, data.in_channels, size, size), device=device, throughput_batch=0)
-    return {
-        "gmacs": cost.gmacs,
-        "latency_ms": cost.latency.median_ms if cost.latency else None,
-        "params": cost.params,
-        "params_added": cost.params_added,
-    }
+    Every spec is timed together with its plain baseline, their passes interleaved
+    (``measure_latencies``), and its record keeps both medians, so the latency a module adds is a
+    paired difference taken under one machine load.
+    """
+    from suite.build import build_variant
+    from suite.profile import measure_latencies, profile_variant
+    from suite.spec import parse
+
+    data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
+    baselines = {spec: parse(spec).baseline for spec in recipes}
+    for spec, baseline in baselines.items():
+        recipes.setdefault(baseline, recipes[spec])  # baseline and variant share the recipe
+    costs, models = {}, {}
+    for spec, recipe in recipes.items():
+        size = recipe["image_size"]
+        shape = (1, data.in_channels, size, size)
+        classes = len(data.classes) if grid.task == "cls" else 1
+        built = build_variant(spec, grid.task, classes, data.in_channels, size, **recipe.get("model", {}))
+        cost = profile_variant(built, shape, device=device, latency=False)
+        costs[spec] = {"gmacs": cost.gmacs, "params": cost.params, "params_added": cost.params_added}
+        models[spec] = (built.model, shape)
+    for shape in {shape for _, shape in models.values()}:
+        timed = measure_latencies({spec: m for spec, (m, s) in models.items() if s == shape}, shape, device)
+        for spec, latency in timed.items():
+            costs[spec]["latency_ms"] = latency.median_ms
+    for spec, baseline in baselines.items():
+        costs[spec]["baseline_latency_ms"] = costs[baseline]["latency_ms"]
+    return {spec: costs[spec] for spec in baselines}
 
 
 def run_grid(
@@ -68,11 +78,9 @@ def run_grid(
         if on_plan:
             on_plan(grid, len(todo))
         context = provenance(sys.argv)
-        costs: dict[str, dict] = {}
+        costs = measure_costs(todo, grid, request.device) if todo else {}
         trained = failed = 0
         for record in EXECUTORS[executor]().map(todo, grid.data, on_progress):
-            if record.spec not in costs:
-                costs[record.spec] = measure_cost(record.spec, grid, record.recipe, request.device)
             record = replace(record, **costs[record.spec], provenance={**context, **record.provenance})
             store.write(record)
             trained += 1

@@ -98,6 +98,7 @@ class Comparison:
     latency_added_ms: float | None = None  # only when variant and baseline ran on one device
     latency_added_pct: float | None = None
     latency_device: str | None = None
+    latency_paired: bool = False  # latency added = paired difference to the baseline timed interleaved with it
 
     @property
     def unit(self) -> str:

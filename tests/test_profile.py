@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 
 import pytest
@@ -16,6 +17,7 @@ from suite.profile import (
     Cost,
     count_gmacs,
     count_params,
+    measure_latencies,
     measure_latency,
     profile_variant,
     resolve_device,
@@ -135,6 +137,33 @@ def test_latency_is_positive_and_labelled():
 def test_latency_time_budget_stops_early_after_three_runs():
     measured = measure_latency(nn.Conv2d(3, 4, 3), (1, 3, 8, 8), "cpu", warmup=0, runs=50, max_seconds=0.0)
     assert measured.runs == 3
+
+
+class Sleeper(nn.Module):
+    """A layer that takes ``seconds`` longer than nothing: a known latency to find again."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        time.sleep(self.seconds)
+        return x
+
+
+def test_interleaved_latencies_keep_the_difference_between_models():
+    fast, slow = nn.Conv2d(3, 4, 3).train(), nn.Sequential(nn.Conv2d(3, 4, 3), Sleeper(0.004)).train()
+    measured = measure_latencies({"fast": fast, "slow": slow}, (1, 3, 8, 8), "cpu", warmup=1, runs=9)
+    assert measured["fast"].runs == measured["slow"].runs == 9
+    assert 3.5 < measured["slow"].median_ms - measured["fast"].median_ms < 20
+    assert measured["slow"].batch_size == 1 and measured["slow"].dtype == "float32"
+    assert fast.training and slow.training
+
+
+def test_interleaved_latencies_share_one_time_budget():
+    models = {name: nn.Sequential(Sleeper(0.002)) for name in ("a", "b", "c")}
+    measured = measure_latencies(models, (1, 3, 4, 4), "cpu", warmup=0, runs=100, max_seconds=0.0)
+    assert {latency.runs for latency in measured.values()} == {3}
 
 
 def test_latency_in_another_dtype_leaves_the_model_alone():

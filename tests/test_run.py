@@ -52,7 +52,12 @@ def test_grid_trains_each_cell_once_and_shares_the_baseline(shared_data: Path, t
 
     more = run_grid(_request(shared_data, ["unet+se", "unet+eca"]), str(store))
     assert (more.trained, more.skipped) == (3, 6)  # only the new variant's folds x seeds
-    assert len(read_runs(store, status=None)) == 12
+    runs = read_runs(store, status=None)
+    assert len(runs) == 12
+    # Every spec was timed with its baseline interleaved, the new variant too, though the baseline was stored.
+    assert runs["latency_ms"].gt(0).all() and runs["baseline_latency_ms"].gt(0).all()
+    baseline_rows = runs[runs["spec"] == "unet"]
+    assert (baseline_rows["baseline_latency_ms"] == baseline_rows["latency_ms"]).all()
 
 
 @pytest.mark.slow

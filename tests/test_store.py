@@ -63,6 +63,7 @@ def make_record(key: str = "k0", **changes) -> RunRecord:
         params_added=2_048,
         gmacs=3.25,
         latency_ms=4.5,
+        baseline_latency_ms=3.9,
         wall_s=12.5,
         device="cpu",
         provenance={"git_commit": "abc-dirty", "versions": {"torch": "2.14.1"}, "command": "suite run -v unet+se"},
@@ -131,7 +132,7 @@ def test_resolve_store_path_prefers_argument_then_env_then_default(tmp_path, mon
     assert resolve_store_path("given.db") == tmp_path / "given.db"
 
 
-def test_migration_from_v1_keeps_rows_and_adds_columns(tmp_path):
+def test_migration_from_v1_keeps_rows_and_adds_the_columns_of_every_later_version(tmp_path):
     path = tmp_path / "old.db"
     old = make_record(key="old")
     with sqlite3.connect(path) as conn:
@@ -149,15 +150,16 @@ def test_migration_from_v1_keeps_rows_and_adds_columns(tmp_path):
     conn.close()
     unmigrated = read_runs(path, status=None)  # read-only readers cope with an old store as it is
     assert list(unmigrated["key"]) == ["old"] and pd.isna(unmigrated.loc[0, "params_added"])
+    assert pd.isna(unmigrated.loc[0, "baseline_latency_ms"])
 
     with Store(path) as store:
         assert store.schema_version() == SCHEMA_VERSION
-        assert store.get("old") == dataclasses.replace(old, test_metrics={}, params_added=None)
+        assert store.get("old") == dataclasses.replace(old, test_metrics={}, params_added=None, baseline_latency_ms=None)
         store.write(make_record(key="new"))
         assert store.get("new") == make_record(key="new")
     with sqlite3.connect(path) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-    assert {"test_metrics", "params_added"} <= columns
+    assert {"test_metrics", "params_added", "baseline_latency_ms"} <= columns
 
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path):

@@ -261,6 +261,21 @@ def test_cost_is_reported_against_the_baseline():
     assert comp.latency_added_ms is None and comp.params_added == 50_000
 
 
+def test_latency_added_is_the_paired_difference_where_runs_recorded_it():
+    rng = np.random.default_rng(18)
+    baseline, variant = effect_grid(rng, 1.0)
+    cost = {"resnet18": (1_000_000, 1.8, 4.0), "resnet18+se": (1_050_000, 1.827, 5.0)}
+    runs = runs_frame({"resnet18": baseline, "resnet18+se": variant}, cost=cost)
+    (apart,) = compare(runs)
+    assert not apart.latency_paired and apart.latency_added_ms == pytest.approx(1.0)
+    # The variant's runs also timed the baseline, interleaved, at a busier moment: 6.0 against 5.6 ms.
+    runs["baseline_latency_ms"] = np.where(runs["spec"] == "resnet18+se", 5.6, np.nan)
+    runs.loc[runs["spec"] == "resnet18+se", "latency_ms"] = 6.0
+    (paired,) = compare(runs)
+    assert paired.latency_paired and paired.latency_ms == pytest.approx(6.0)
+    assert paired.latency_added_ms == pytest.approx(0.4) and paired.latency_added_pct == pytest.approx(0.4 / 5.6 * 100)
+
+
 def test_metric_inference_filters_and_errors():
     rng = np.random.default_rng(17)
     cls_base, cls_var = effect_grid(rng, 2.0)

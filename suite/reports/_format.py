@@ -80,7 +80,7 @@ def params_added(comp: Comparison) -> str:
 
 
 def gmacs_added(comp: Comparison) -> str:
-    return f"{comp.gmacs_added:+.3f}" + _pct(comp.gmacs_added_pct) if comp.gmacs_added is not None else "–"
+    return f"{comp.gmacs_added:+.3g}" + _pct(comp.gmacs_added_pct) if comp.gmacs_added is not None else "–"
 
 
 def latency_added(comp: Comparison) -> str:
@@ -93,10 +93,17 @@ def cost_units(comparisons: list[Comparison]) -> str:
     """The units of the cost columns, naming the latency device(s)."""
     devices = sorted({c.latency_device for c in comparisons if c.latency_device})
     where = ", ".join(devices) if devices else "the run's device"
+    timed = [c for c in comparisons if c.latency_added_ms is not None]
+    if timed and all(c.latency_paired for c in timed):
+        how = ", timed interleaved with the baseline"
+    elif any(c.latency_paired for c in timed):
+        how = ", timed interleaved with the baseline where recorded, else apart"
+    else:
+        how = ", timed apart from the baseline" if timed else ""
     return (
         "params added: exact count (% of the baseline); GMACs added: fvcore multiply-accumulates, batch 1, "
         "recipe image size (% of the baseline); "
-        f"latency added: median forward ms, batch 1, on {where} (% of the baseline)"
+        f"latency added: median forward ms, batch 1, on {where}{how} (% of the baseline)"
     )
 
 
