@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import timm
-import torch
 from typer.testing import CliRunner
 
 from suite.baselines import BASELINES
@@ -22,13 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 WIDE = {"COLUMNS": "240"}  # rich wraps at 80 columns when not on a terminal
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread: timings stay sane when test workers share the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def invoke(*args: str):

@@ -68,40 +68,14 @@ def test_verify_lists_every_problem(tmp_path: Path):
 
 
 def test_folds_json(shared_data: Path, tmp_path: Path):
-    result = runner.invoke(
-        app,
-        [
-            "data",
-            "folds",
-            "isbi2012-membrane",
-            "--k",
-            "3",
-            "--seed",
-            "2",
-            "--root",
-            str(shared_data / "isbi2012-membrane"),
-            "--json",
-        ],
-    )
+    folds = ["data", "folds", "isbi2012-membrane", "--k", "3", "--seed", "2", "--root", str(shared_data / "isbi2012-membrane")]
+    result = runner.invoke(app, [*folds, "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["k"] == 3 and [f["n_val"] for f in payload["folds"]] == [10, 10, 10]
     assert all(f["n_train"] == 20 for f in payload["folds"])
     assert hashlib.sha256(Path(payload["path"]).read_bytes()).hexdigest() == payload["sha256"]
-    table = runner.invoke(
-        app,
-        [
-            "data",
-            "folds",
-            "isbi2012-membrane",
-            "--k",
-            "3",
-            "--seed",
-            "2",
-            "--root",
-            str(shared_data / "isbi2012-membrane"),
-        ],
-    )
+    table = runner.invoke(app, folds)
     assert payload["sha256"] in table.output and payload["path"] in table.output.replace("\n", "")
 
 

@@ -28,13 +28,7 @@ with warnings.catch_warnings():
     from fvcore.nn import FlopCountAnalysis
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread: timings stay sane when test workers share the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # Published GMACs at 224 px, batch 1 (timm's model tables; fvcore convention, attention included).

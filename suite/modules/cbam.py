@@ -27,10 +27,18 @@ from suite.registry import MODULES
     width_hparams=("rd_channels",),
 )
 def cbam(channels: int, rd_ratio: float = 1 / 16, spatial_kernel_size: int = 7) -> nn.Module:
-    positive("cbam", "rd_ratio", rd_ratio)
-    odd_kernel("cbam", "spatial_kernel_size", spatial_kernel_size)
+    return build_cbam("cbam", CbamModule, channels, rd_ratio, spatial_kernel_size)
+
+
+def build_cbam(
+    name: str, module_class: type[nn.Module], channels: int, rd_ratio: float, spatial_kernel_size: int
+) -> nn.Module:
+    """A timm CBAM-style module (``CbamModule`` or ``LightCbamModule``) with checked arguments and the
+    rounded hidden width."""
+    positive(name, "rd_ratio", rd_ratio)
+    odd_kernel(name, "spatial_kernel_size", spatial_kernel_size)
     rd_channels = make_divisible(channels * rd_ratio, 8, round_limit=0.0)
-    module = CbamModule(channels, rd_channels=rd_channels, spatial_kernel_size=spatial_kernel_size)
+    module = module_class(channels, rd_channels=rd_channels, spatial_kernel_size=spatial_kernel_size)
     return with_hparams(
         module, rd_ratio=rd_ratio, rd_channels=rd_channels, spatial_kernel_size=spatial_kernel_size
     )

@@ -9,12 +9,10 @@ rounded to a multiple of 8, minimum 8.
 
 from __future__ import annotations
 
-from timm.layers import make_divisible
 from timm.layers.cbam import LightCbamModule
 from torch import nn
 
-from suite.modules import with_hparams
-from suite.modules._checks import odd_kernel, positive
+from suite.modules.cbam import build_cbam
 from suite.registry import MODULES
 
 
@@ -26,10 +24,4 @@ from suite.registry import MODULES
     width_hparams=("rd_channels",),
 )
 def lcbam(channels: int, rd_ratio: float = 1 / 16, spatial_kernel_size: int = 7) -> nn.Module:
-    positive("lcbam", "rd_ratio", rd_ratio)
-    odd_kernel("lcbam", "spatial_kernel_size", spatial_kernel_size)
-    rd_channels = make_divisible(channels * rd_ratio, 8, round_limit=0.0)
-    module = LightCbamModule(channels, rd_channels=rd_channels, spatial_kernel_size=spatial_kernel_size)
-    return with_hparams(
-        module, rd_ratio=rd_ratio, rd_channels=rd_channels, spatial_kernel_size=spatial_kernel_size
-    )
+    return build_cbam("lcbam", LightCbamModule, channels, rd_ratio, spatial_kernel_size)
