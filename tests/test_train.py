@@ -13,6 +13,7 @@ from torch import nn
 
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
 from suite.errors import SuiteError
+from suite.executors.local import LocalExecutor
 from suite.recipe import Recipe, load_recipe
 from suite.records import Job, RunRecord, Seeds
 from suite.train import (
@@ -291,3 +292,39 @@ def test_resnet18_on_digits_beats_chance() -> None:
     assert record.status == "done" and set(record.metrics) == set(METRICS["cls"])
     assert record.metrics["accuracy"] > 30.0  # chance is 10% on ten balanced classes
     assert 0.0 <= record.metrics["macro_f1"] <= 100.0
+
+
+# ---- executor ------------------------------------------------------------------------------------
+
+
+def _count_moves(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every ``LoadedDataset.to`` call: (device of the result, address of its image tensor)."""
+    moves: list[tuple[str, int]] = []
+    original = LoadedDataset.to
+
+    def counted(self: LoadedDataset, device):
+        moved = original(self, device)
+        moves.append((str(moved.device), moved.images.data_ptr()))
+        return moved
+
+    monkeypatch.setattr(LoadedDataset, "to", counted)
+    return moves
+
+
+def test_local_executor_trains_every_job_on_cpu_without_copying_the_data(shapes, monkeypatch):
+    moves = _count_moves(monkeypatch)
+    jobs = [make_job(shapes, "unet", tiny_unet(epochs=1), k=3, fold=fold) for fold in range(2)]
+    records = list(LocalExecutor().map(jobs, shapes))
+    assert [r.fold for r in records] == [0, 1] and all(r.status == "done" for r in records)
+    assert moves == []
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_local_executor_copies_the_data_to_the_gpu_once_per_grid(shapes, monkeypatch):
+    moves = _count_moves(monkeypatch)
+    recipe = tiny_unet(epochs=1)
+    jobs = [replace(make_job(shapes, "unet", recipe, k=3, fold=fold), device="cuda") for fold in range(3)]
+    records = list(LocalExecutor().map(jobs, shapes))
+    assert all(r.status == "done" and r.device.startswith("cuda") for r in records)
+    assert moves and all(device.startswith("cuda") for device, _ in moves)
+    assert len({address for _, address in moves}) == 1  # one copy; later moves find the data there
