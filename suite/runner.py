@@ -67,13 +67,18 @@ def run_grid(
     on_plan: Callable[[Grid, int], None] | None = None,
     on_progress: Callable[[Job, dict], None] | None = None,
     on_record: Callable[[RunRecord], None] | None = None,
+    retry_failed: bool = False,
 ) -> GridOutcome:
+    """Plan ``request``, train what the store lacks, write each record as it finishes.
+
+    ``retry_failed``: also train the runs stored as failed (same key), replacing their rows.
+    """
     from suite.executors import EXECUTORS
     from suite.store import Store, provenance
 
     grid = plan(request)
     with Store(store_path) as store:
-        stored = store.keys()
+        stored = store.keys(status="done" if retry_failed else None)
         todo = [job for job in grid.jobs if job.key not in stored]
         if on_plan:
             on_plan(grid, len(todo))
@@ -82,7 +87,7 @@ def run_grid(
         trained = failed = 0
         for record in EXECUTORS[executor]().map(todo, grid.data, on_progress):
             record = replace(record, **costs[record.spec], provenance={**context, **record.provenance})
-            store.write(record)
+            store.write(record, replace=retry_failed)
             trained += 1
             failed += record.status != "done"
             if on_record:

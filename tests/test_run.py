@@ -139,3 +139,31 @@ def test_newer_store_schema_is_refused_before_training(shared_data: Path, tmp_pa
     )
     assert result.returncode != 0 and "newer" in result.stderr and "Traceback" not in result.stderr
     assert store.read_bytes() == before
+
+
+def test_a_failed_run_is_kept_and_trained_again_only_on_retry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    import torch
+
+    run_one_module = importlib.import_module("suite.train.run_one")
+    real, calls = run_one_module.train_one_epoch, []
+
+    def out_of_memory_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(*args, **kwargs)
+
+    store = tmp_path / "suite.db"
+    request = GridRequest(["unet+se"], dataset="shapes", folds=3, overrides=dict(TINY))
+    monkeypatch.setattr(run_one_module, "train_one_epoch", out_of_memory_once)
+    first = run_grid(request, str(store))
+    assert (first.trained, first.failed) == (6, 1)  # the grid went on after the failed run
+    monkeypatch.setattr(run_one_module, "train_one_epoch", real)
+    assert run_grid(request, str(store)).trained == 0  # a failed run is a result: kept, not redone
+
+    retried = run_grid(request, str(store), retry_failed=True)
+    assert (retried.trained, retried.skipped, retried.failed) == (1, 5, 0)
+    runs = read_runs(store, status=None)
+    assert len(runs) == 6 and runs["key"].is_unique and set(runs["status"]) == {"done"}

@@ -238,6 +238,27 @@ def test_exploding_learning_rate_fails_the_run_with_its_epoch(shapes: LoadedData
     assert record.metrics == {} and record.test_metrics == {}
 
 
+def _out_of_memory_in_epoch(epoch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``train_one_epoch`` run out of memory on its ``epoch``-th call, as CUDA would."""
+    calls = iter(range(1, 1000))
+    real = run_one_module.train_one_epoch
+
+    def flaky(*args, **kwargs):
+        if next(calls) == epoch:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore details")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_one_module, "train_one_epoch", flaky)
+
+
+def test_out_of_memory_fails_the_run_with_its_epoch_and_the_way_out(shapes, monkeypatch) -> None:
+    _out_of_memory_in_epoch(2, monkeypatch)
+    record = run_one(make_job(shapes, "unet", tiny_unet(epochs=3), k=3), shapes)
+    assert record.status == "failed" and record.metrics == {} and record.curves["epoch"] == [1]
+    assert record.error.startswith("out of memory on cpu in epoch 2 (CUDA out of memory. Tried to allocate 2.00 GiB)")
+    assert "--retry-failed" in record.error and "\n" not in record.error
+
+
 def test_the_last_epoch_is_reported_not_the_best(shapes: LoadedDataset, monkeypatch: pytest.MonkeyPatch) -> None:
     scripted = iter([{"loss": 0.1, "dice": 0.9, "iou": 0.8}, {"loss": 0.5, "dice": 0.4, "iou": 0.3}])
     monkeypatch.setattr(run_one_module, "evaluate", lambda *args, **kwargs: next(scripted))

@@ -119,15 +119,15 @@ def _requests(variants: list[str], grid: str | None, options: dict, overrides: d
     return [GridRequest(variants=variants, **given, overrides=overrides, device=device)]
 
 
-def _run_all(requests: list[GridRequest], store: str | None, executor: str) -> None:
+def _run_all(requests: list[GridRequest], store: str | None, executor: str, retry_failed: bool = False) -> None:
     for request in requests:
         if len(requests) > 1:
             changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
             console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
-        _run(request, store, executor)
+        _run(request, store, executor, retry_failed)
 
 
-def _run(request: GridRequest, store: str | None, executor: str) -> GridOutcome:
+def _run(request: GridRequest, store: str | None, executor: str, retry_failed: bool = False) -> GridOutcome:
     started = time.perf_counter()
     with GridProgress() as bars:
         outcome = run_grid(
@@ -137,6 +137,7 @@ def _run(request: GridRequest, store: str | None, executor: str) -> GridOutcome:
             on_plan=bars.on_plan,
             on_progress=bars.on_progress,
             on_record=bars.on_record,
+            retry_failed=retry_failed,
         )
     console.print(
         f"trained {outcome.trained} runs ({outcome.failed} failed), reused {outcome.skipped} from the store "
@@ -176,6 +177,7 @@ def register(app: typer.Typer) -> None:
         image_size: Optional[int] = typer.Option(None, help="Override the recipe's image size (px)."),
         set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
         executor: str = typer.Option("local", help="local"),
+        retry_failed: bool = typer.Option(False, "--retry-failed", help="Train the runs stored as failed again (e.g. after an out-of-memory)."),
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
 
@@ -189,7 +191,8 @@ def register(app: typer.Typer) -> None:
             dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile
         )
         overrides = _overrides(epochs, batch_size, lr, image_size, set_)
-        _run_all(_requests(variant, grid, options, overrides, str(resolve_device(device))), store, executor)
+        requests = _requests(variant, grid, options, overrides, str(resolve_device(device)))
+        _run_all(requests, store, executor, retry_failed)
 
     @app.command()
     def demo(

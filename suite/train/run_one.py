@@ -125,6 +125,18 @@ class _Trainer:
         return {name: value for name, value in metrics.items() if name != "loss"}
 
 
+def _out_of_memory(err: torch.OutOfMemoryError, device: torch.device, curves: dict) -> str:
+    """The failed run's reason, with the way out; frees what the run left cached on the GPU."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    epoch = len(curves.get("epoch", [])) + 1
+    first_line = str(err).strip().splitlines()[0] if str(err).strip() else "no details"
+    return (
+        f"out of memory on {device} in epoch {epoch} ({first_line}); free the device and run the same "
+        "command with --retry-failed, or lower --batch-size / --image-size (a new recipe, so new runs)"
+    )
+
+
 def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | None = None) -> RunRecord:
     """Train ``job`` on its fold and return the record (status ``done``, or ``failed`` on a non-finite loss).
 
@@ -167,15 +179,17 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
     )
     fork_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices), determinism(recipe.deterministic, device):
-        trainer = _Trainer(job, recipe, data, device)
-        record.params, record.params_added = trainer.built.params, trainer.built.params_added
         try:
+            trainer = _Trainer(job, recipe, data, device)
+            record.params, record.params_added = trainer.built.params, trainer.built.params_added
             record.metrics = trainer.fit(train_idx, val_idx, record.curves, progress)
+            if data.test is not None:
+                test = trainer.evaluate(data.test, torch.arange(len(data.test.ids)))
+                record.test_metrics = {name: value for name, value in test.items() if name != "loss"}
         except NonFiniteLoss as err:
             record.status, record.error = "failed", str(err)
-        if record.status == "done" and data.test is not None:
-            test = trainer.evaluate(data.test, torch.arange(len(data.test.ids)))
-            record.test_metrics = {name: value for name, value in test.items() if name != "loss"}
+        except torch.OutOfMemoryError as err:
+            record.status, record.error = "failed", _out_of_memory(err, device, record.curves)
     record.wall_s = time.perf_counter() - start
     record.finished_at = _now()
     return record
