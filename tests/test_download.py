@@ -125,6 +125,7 @@ def test_offline_names_the_url_and_the_manual_route(tmp_path: Path):
         fetch(_card(url, "kvasir-seg.zip"), tmp_path / "data")
     message = str(err.value)
     assert f"cannot reach {url}" in message and "images/<id>.jpg" in message and "--data-root" in message
+    assert "sets that need no download: digits, shapes" in message
 
 
 def test_missing_file_on_server(tmp_path: Path):

@@ -32,9 +32,12 @@ TIMEOUT_S = 30
 
 
 def _unreachable(url: str, reason: object, card: Card, root: Path) -> DataError:
+    from suite.datasets import DATASETS
+
+    offline = [name for name in DATASETS.list() if DATASETS.entry(name).meta["card"].origin in ("bundled", "generated")]
     return DataError(
         f"cannot reach {url} ({reason}); download it by hand and place the files as {card.layout.description} "
-        f"in {root}, or anywhere and pass --data-root PATH"
+        f"in {root}, or anywhere and pass --data-root PATH (sets that need no download: {', '.join(offline)})"
     )
 
 
