@@ -40,7 +40,10 @@ COLUMNS = {  # display column -> config; order is the display order
     "gmacs_added_pct": st.column_config.NumberColumn("+GMACs %", format="%+.2f"),
     "latency_ms": st.column_config.NumberColumn("Latency (ms, batch 1)", format="%.3g", help="Median forward time."),
     "latency_added_pct": st.column_config.NumberColumn(
-        "+Latency %", format="%+.1f", help="Only when variant and baseline were timed on one device."
+        "+Latency %",
+        format="%+.1f",
+        help="Only when variant and baseline were timed on one device; runs since store schema 3 time the "
+        "baseline interleaved with the variant, so this is a paired difference under one machine load.",
     ),
     "latency_device": st.column_config.TextColumn("Timed on"),
     "baseline": st.column_config.TextColumn("Baseline"),
@@ -107,7 +110,8 @@ def _caption(view: Board, table: pd.DataFrame) -> str:
         "**worse**: the mirror image; **no practical gain**: the 90% CI lies inside ±δ; **inconclusive**: "
         "anything else (MDE = smallest gain detectable at 80% power). **Cost** — params counted exactly; "
         "GMACs by fvcore (one multiply-add = 1 MAC) at batch 1 and the recipe's image size; latency = median "
-        f"forward time in ms at batch 1 on {devices}; + % relative to the baseline."
+        f"forward time in ms at batch 1 on {devices}, each variant timed interleaved with its baseline; "
+        "+ % relative to the baseline."
     )
 
 
