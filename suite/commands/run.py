@@ -15,6 +15,7 @@ from suite.errors import SuiteError
 from suite.grid import GridRequest
 from suite.records import Job, RunRecord
 from suite.runner import GridOutcome, run_grid
+from suite.spec import compact
 
 console = Console()
 
@@ -81,7 +82,7 @@ class GridProgress:
         self.run_task = self.progress.add_task("run", total=1, status="", visible=False)
 
     def on_progress(self, job: Job, info: dict) -> None:
-        label = f"{job.spec} fold {job.fold} seed {job.seed}"
+        label = f"{compact(job.spec)} fold {job.fold} seed {job.seed}"
         if label != self.current:
             self.current = label
             self.progress.reset(self.run_task, total=info.get("epochs", 1), visible=True)

@@ -3,6 +3,8 @@ signs and units, so a gain reads the same in the terminal, the CI summary and th
 
 from __future__ import annotations
 
+import numpy as np
+
 from suite.verdict import METRIC_UNITS, Comparison
 
 VERDICT_MARKS = {"holds": "↑", "worse": "↓", "no practical gain": "≈", "inconclusive": "?"}
@@ -80,7 +82,11 @@ def params_added(comp: Comparison) -> str:
 
 
 def gmacs_added(comp: Comparison) -> str:
-    return f"{comp.gmacs_added:+.3g}" + _pct(comp.gmacs_added_pct) if comp.gmacs_added is not None else "–"
+    if comp.gmacs_added is None:
+        return "–"
+    sign = "-" if comp.gmacs_added < 0 else "+"
+    digits = np.format_float_positional(abs(comp.gmacs_added), precision=3, fractional=False, trim="-")
+    return f"{sign}{digits}" + _pct(comp.gmacs_added_pct)  # 3 significant digits, never 1e-05 notation
 
 
 def latency_added(comp: Comparison) -> str:
