@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-import suite
+from suite._resources import folder
 from suite.errors import SuiteError
 from suite.records import stable_hash
 
@@ -31,7 +31,7 @@ PROFILES = ("quick", "full")
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine",)
 LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
-RECIPE_DIR = Path(suite.__file__).resolve().parent.parent / "baselines"
+RECIPE_DIR = folder("baselines")
 # Builder arguments that the dataset supplies, not the recipe.
 _DATA_ARGS = ("task", "num_classes", "in_channels", "image_size")
 

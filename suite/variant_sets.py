@@ -22,11 +22,11 @@ from pathlib import Path
 
 import yaml
 
-import suite
+from suite._resources import folder
 from suite.errors import SuiteError
 from suite.grid import GridRequest
 
-VARIANT_SET_DIR = Path(suite.__file__).resolve().parent.parent / "variants"
+VARIANT_SET_DIR = folder("variants")
 GRID_KEYS = tuple(f.name for f in fields(GridRequest) if f.name != "device")
 
 

@@ -13,17 +13,15 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-import suite
+from suite._resources import CHECKOUT, folder
 from suite.errors import SuiteError
 from suite.store import STORE_ENV, resolve_store_path
 
-ROOT = Path(suite.__file__).resolve().parent.parent
-APP = ROOT / "dashboard" / "app.py"
+APP = folder("dashboard") / "app.py"
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +78,7 @@ def dashboard_command(
     _check_port_free(host, port)
     if not path.exists():
         typer.echo(f"note: store {path} does not exist yet; the dashboard shows how to create results", err=True)
-    python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    python_path = os.pathsep.join(p for p in (str(CHECKOUT), os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, STORE_ENV: str(path), "PYTHONPATH": python_path}
     command = streamlit_command(host, port)
     typer.echo(f"suite dashboard: http://{host}:{port}  (store {path}; Ctrl+C stops it)", err=True)

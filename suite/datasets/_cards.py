@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-import suite
+from suite._resources import folder
 from suite.errors import DataError
 
 TASKS = ("cls", "seg")
@@ -24,8 +24,8 @@ ORIGINS = ("download", "manual", "bundled", "generated")
 
 
 def cards_dir() -> Path:
-    """The top-level ``datasets/`` folder that holds the cards."""
-    return Path(suite.__file__).resolve().parent.parent / "datasets"
+    """The ``datasets/`` folder that holds the cards (suite._resources)."""
+    return folder("datasets")
 
 
 @dataclass(frozen=True)
