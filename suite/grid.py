@@ -67,9 +67,22 @@ def _task_of(baselines: list[str]) -> str:
     return sorted(common)[0] if len(common) > 1 else common.pop()
 
 
-def plan(request: GridRequest) -> Grid:
-    """Resolve specs, dataset, recipe and manifest into the list of jobs (nothing is trained)."""
-    from suite.datasets import DATASETS, load_dataset, make_manifest
+@dataclass
+class ResolvedRequest:
+    """A request checked against the registries and recipes, before any data is read."""
+
+    variants: list[str]  # canonical, each once
+    baselines: list[str]
+    task: str
+    dataset: str
+    recipes: dict  # baseline -> Recipe
+    image_size: int
+
+
+def resolve(request: GridRequest) -> ResolvedRequest:
+    """Check ``request`` without reading data: specs, task, dataset name, recipes and their image size.
+    Raises ``SuiteError`` with the fix, so a list of grids can be checked before any of them trains."""
+    from suite.datasets import DATASETS
     from suite.recipe import load_recipe
 
     check_request(request)
@@ -91,9 +104,18 @@ def plan(request: GridRequest) -> Grid:
             f"the recipes of {', '.join(baselines)} use different image sizes {sorted(sizes)}; "
             "set one with --image-size"
         )
-    data = load_dataset(dataset, request.data_root, image_size=sizes.pop())
+    return ResolvedRequest(variants, baselines, task, dataset, recipes, sizes.pop())
+
+
+def plan(request: GridRequest) -> Grid:
+    """Resolve specs, dataset, recipe and manifest into the list of jobs (nothing is trained)."""
+    from suite.datasets import load_dataset, make_manifest
+
+    resolved = resolve(request)
+    dataset, baselines, recipes = resolved.dataset, resolved.baselines, resolved.recipes
+    data = load_dataset(dataset, request.data_root, image_size=resolved.image_size)
     manifest = make_manifest(data, request.folds, request.split_seed)
-    specs = baselines + [v for v in variants if v not in baselines]
+    specs = baselines + [v for v in resolved.variants if v not in baselines]
     jobs = []
     for spec in specs:
         recipe = recipes[parse(spec).baseline]
@@ -113,4 +135,4 @@ def plan(request: GridRequest) -> Grid:
                         device=request.device,
                     )
                 )
-    return Grid(dataset, task, specs, baselines, jobs, data, manifest)
+    return Grid(dataset, resolved.task, specs, baselines, jobs, data, manifest)

@@ -100,6 +100,18 @@ def test_run_grid_trains_a_set_and_command_line_options_override_it(tmp_path):
     assert again.exit_code == 0 and "trained 0 runs" in again.output
 
 
+def test_a_mistake_in_a_later_grid_stops_the_set_before_anything_trains(tmp_path):
+    path = write(
+        tmp_path,
+        "grids:\n"
+        "  - {variants: [unet+se], dataset: shapes, folds: 3, overrides: {epochs: 1, image_size: 32, model.width: 4}}\n"
+        "  - {variants: [resnet18+se], dataset: shapes}\n",
+    )
+    done = suite_command("run", "--grid", str(path), "--store", str(tmp_path / "s.db"))
+    assert done.returncode == 2 and "dataset 'shapes' is a seg set but resnet18 is a cls baseline" in done.stderr
+    assert not (tmp_path / "s.db").exists()
+
+
 def suite_command(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "suite", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
 

@@ -121,6 +121,12 @@ def _requests(variants: list[str], grid: str | None, options: dict, overrides: d
 
 
 def _run_all(requests: list[GridRequest], store: str | None, executor: str, retry_failed: bool = False) -> None:
+    """Train each grid in turn; every grid is checked first, so a mistake in the last one stops the
+    command before the first one trains."""
+    from suite.grid import resolve
+
+    for request in requests:
+        resolve(request)
     for request in requests:
         if len(requests) > 1:
             changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
