@@ -60,6 +60,18 @@ def test_list_baselines_shows_every_baseline_with_its_point_count():
         assert row.split("│")[3].strip() == str(len(entry.meta["catalog"].names))
 
 
+def test_list_sets_shows_one_row_per_grid_of_every_variant_set():
+    from suite.variant_sets import available, load
+
+    output = invoke("list", "sets")
+    expected = [name for name in available() for _ in load(name)]
+    assert first_column(output) == expected
+    rows = [line for line in output.splitlines() if line.startswith("│ ")]
+    datasets = [request.dataset for name in available() for request in load(name)]
+    assert [row.split("│")[2].strip() for row in rows] == datasets
+    assert first_column(invoke("list", "sets", "--pattern", "demo")) == ["demo"] * len(load("demo"))
+
+
 @pytest.mark.parametrize("name", ["unet", "resnet18"])
 def test_list_points_shows_every_catalog_point_with_built_channels(name):
     output = invoke("list", "points", name)

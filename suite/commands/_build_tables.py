@@ -49,6 +49,26 @@ def modules_table(pattern: str) -> Table:
     return table
 
 
+def sets_table(pattern: str) -> Table:
+    """One row per grid of each variant set in ``variants/`` whose name matches ``pattern``."""
+    from suite.variant_sets import VARIANT_SET_DIR, available, load
+
+    names = fnmatch.filter(available(), pattern)
+    table = Table(title=f"Variant sets in {VARIANT_SET_DIR} ({len(names)} matching {pattern!r}; run one: suite run --grid NAME)")
+    _add_columns(table, ("set", "dataset", "folds x seeds", "profile"), ("variants", "recipe overrides"))
+    for name in names:
+        for request in load(name):
+            table.add_row(
+                name,
+                request.dataset or "(task's standard set)",
+                f"{request.folds} x {request.seeds}",
+                request.profile,
+                ", ".join(request.variants),
+                _format_kwargs(request.overrides),
+            )
+    return table
+
+
 def baselines_table(pattern: str) -> Table:
     table = Table(title=f"Baselines ({len(BASELINES.list(pattern))} of {len(BASELINES)} matching {pattern!r})")
     _add_columns(table, ("baseline", "tasks", "points"), ("groups", "default points per module kind", "paper"))

@@ -40,6 +40,7 @@ class Listing(str, Enum):
     baselines = "baselines"
     modules = "modules"
     points = "points"
+    sets = "sets"
 
 
 def register(app: typer.Typer) -> None:
@@ -48,11 +49,11 @@ def register(app: typer.Typer) -> None:
 
 
 def list_command(
-    what: Listing = typer.Argument(..., help="baselines, modules, or points (then name a BASELINE)."),
+    what: Listing = typer.Argument(..., help="baselines, modules, sets (variant sets for --grid), or points (then name a BASELINE)."),
     baseline: str = typer.Argument(None, help="For points: the baseline whose insertion points to show."),
     pattern: str = typer.Option("*", "--pattern", "-p", help="Only names matching this glob, e.g. 'res*' or 'dec*'."),
 ) -> None:
-    """List registered baselines, modules, or the insertion points of one baseline."""
+    """List registered baselines, modules, the variant sets of variants/, or the insertion points of one baseline."""
     from suite.commands import _build_tables
 
     console = Console()
@@ -64,6 +65,8 @@ def list_command(
         console.print(_build_tables.modules_table(pattern))
     elif what is Listing.baselines:
         console.print(_build_tables.baselines_table(pattern))
+    elif what is Listing.sets:
+        console.print(_build_tables.sets_table(pattern))
     else:
         if not baseline:
             from suite.baselines import BASELINES
