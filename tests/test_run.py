@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -167,3 +168,23 @@ def test_a_failed_run_is_kept_and_trained_again_only_on_retry(tmp_path: Path, mo
     assert (retried.trained, retried.skipped, retried.failed) == (1, 5, 0)
     runs = read_runs(store, status=None)
     assert len(runs) == 6 and runs["key"].is_unique and set(runs["status"]) == {"done"}
+
+
+@pytest.mark.slow
+def test_classification_grid_on_digits_through_the_command_line(tmp_path: Path) -> None:
+    store = tmp_path / "suite.db"
+    args = [
+        "run", "--variant", "resnet18+se", "--variant", "resnet18+eca@stage4", "--dataset", "digits",
+        "--folds", "3", "--epochs", "1", "--image-size", "8", "--set", "model.width=4", "--store", str(store),
+    ]  # fmt: skip
+    done = _cli(*args, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    runs = read_runs(store, status=None)
+    assert runs.groupby("spec").size().to_dict() == {
+        "resnet18": 3, "resnet18+eca@stage4": 3, "resnet18+se@blocks1,blocks2,blocks3,blocks4": 3,
+    }  # fmt: skip
+    assert runs["key"].is_unique and set(runs["status"]) == {"done"} and runs["val_accuracy"].between(0, 100).all()
+    assert runs["n_train"].add(runs["n_val"]).eq(1797).all() and runs["manifest_hash"].nunique() == 1
+    for row in ("resnet18 (baseline)", "resnet18+se@blocks", "resnet18+eca@stage4"):
+        assert row in done.stdout
+    assert "digits · accuracy" in done.stdout and f"store: {store}" in " ".join(done.stdout.split())
