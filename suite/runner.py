@@ -42,11 +42,11 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     baselines = {spec: parse(spec).baseline for spec in recipes}
     for spec, baseline in baselines.items():
         recipes.setdefault(baseline, recipes[spec])  # baseline and variant share the recipe
+    classes = len(data.classes) if grid.task == "cls" else 1
     costs, models = {}, {}
     for spec, recipe in recipes.items():
         size = recipe["image_size"]
         shape = (1, data.in_channels, size, size)
-        classes = len(data.classes) if grid.task == "cls" else 1
         built = build_variant(spec, grid.task, classes, data.in_channels, size, **recipe.get("model", {}))
         cost = profile_variant(built, shape, device=device, latency=False)
         costs[spec] = {"gmacs": cost.gmacs, "params": cost.params, "params_added": cost.params_added}

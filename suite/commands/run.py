@@ -100,7 +100,7 @@ class GridProgress:
     def on_record(self, record: RunRecord) -> None:
         self.progress.advance(self.grid_task)
         if record.status != "done":
-            console.print(f"[red]failed[/] {record.spec} fold {record.fold}: {record.error}")
+            console.print(f"[red]failed[/] {compact(record.spec)} fold {record.fold}: {record.error}")
 
 
 def _requests(variants: list[str], grid: str | None, options: dict, overrides: dict, device: str) -> list[GridRequest]:

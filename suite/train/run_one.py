@@ -138,7 +138,8 @@ def _out_of_memory(err: torch.OutOfMemoryError, device: torch.device, curves: di
 
 
 def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | None = None) -> RunRecord:
-    """Train ``job`` on its fold and return the record (status ``done``, or ``failed`` on a non-finite loss).
+    """Train ``job`` on its fold and return the record (status ``done``, or ``failed`` with the epoch and
+    reason when the loss turns non-finite or the device runs out of memory).
 
     ``data``: the dataset already loaded at the recipe's image size (saves decoding it per job);
     ``progress``: called after each epoch with a dict of ``epoch``, ``epochs``, ``train_loss``, ``val_loss``
