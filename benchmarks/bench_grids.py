@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from suite.grid import GridRequest
-from suite.profile import device_name
+from suite.device import device_name
 from suite.runner import run_grid
 from suite.store import read_runs
 

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from suite.baselines import BASELINES
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
 from suite.datasets.batches import seeded_generator
-from suite.profile import device_name
+from suite.device import device_name
 from suite.recipe import Recipe, load_recipe
 from suite.records import Job, Seeds
 from suite.train import run_one

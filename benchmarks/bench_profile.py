@@ -14,7 +14,8 @@ import time
 from suite.baselines import BASELINES
 from suite.build import build_variant
 from suite.commands.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
-from suite.profile import count_gmacs, device_name, measure_latency, resolve_device
+from suite.cost import count_gmacs, measure_latency
+from suite.device import device_name, resolve_device
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     paired difference taken under one machine load.
     """
     from suite.build import build_variant
-    from suite.profile import measure_latencies, profile_variant
+    from suite.cost import measure_latencies, measure_cost
     from suite.spec import parse
 
     data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
@@ -48,7 +48,7 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
         size = recipe["image_size"]
         shape = (1, data.in_channels, size, size)
         built = build_variant(spec, grid.task, classes, data.in_channels, size, **recipe.get("model", {}))
-        cost = profile_variant(built, shape, device=device, latency=False)
+        cost = measure_cost(built, shape, device=device, latency=False)
         costs[spec] = {"gmacs": cost.gmacs, "params": cost.params, "params_added": cost.params_added}
         models[spec] = (built.model, shape)
     for shape in {shape for _, shape in models.values()}:

@@ -264,22 +264,11 @@ def _git_commit() -> str | None:
         return None
 
 
-def _device_name() -> str:
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(torch.cuda.current_device())
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine()
-
-
 def provenance(command: list[str] | None = None) -> dict:
     """Where a number came from: package versions, CUDA / cuDNN, device, git commit, command line, host."""
     import torch
+
+    from suite.device import host_device_name
 
     versions: dict[str, str | None] = {"suite": __version__, "python": platform.python_version()}
     for label, distribution in _VERSIONED_PACKAGES.items():
@@ -291,7 +280,7 @@ def provenance(command: list[str] | None = None) -> dict:
         "versions": versions,
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-        "device_name": _device_name(),
+        "device_name": host_device_name(),
         "git_commit": _git_commit(),
         "command": shlex.join(sys.argv if command is None else command),
         "host": socket.gethostname(),

@@ -26,7 +26,7 @@ from suite.train import (
     run_one,
     train_one_epoch,
 )
-from suite.train._device import determinism
+from suite.device import determinism
 from suite.train.schedule import warmup_cosine_factor
 
 CPU = torch.device("cpu")

@@ -96,7 +96,8 @@ def inspect_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (keys above) instead of tables."),
 ) -> None:
     from suite.build import baseline_spec, build_variant
-    from suite.profile import profile_variant, resolve_device
+    from suite.cost import measure_cost
+    from suite.device import resolve_device
 
     baseline = baseline_spec(spec)
     task = (task or default_task(baseline)).lower()
@@ -110,7 +111,7 @@ def inspect_command(
     built = build_variant(spec, *build_args, **baseline_kwargs)
     plain = None if built.spec.is_baseline else build_variant(baseline, *build_args, **baseline_kwargs).model
     input_shape = (1, in_channels, image_size, image_size)
-    cost = profile_variant(
+    cost = measure_cost(
         built, input_shape, target, latency=not no_latency, throughput_batch=throughput_batch, baseline=plain, runs=runs
     )
     report = {

@@ -190,7 +190,7 @@ def register(app: typer.Typer) -> None:
 
         Options given with --grid override the set's values; recipe overrides are laid over its own."""
         from suite.executors import EXECUTORS
-        from suite.profile import resolve_device
+        from suite.device import resolve_device
 
         if executor not in EXECUTORS:
             raise SuiteError(f"unknown executor {executor!r}; executors: {', '.join(EXECUTORS)}")
@@ -208,6 +208,6 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
     ) -> None:
         """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (variants/demo.yaml)."""
-        from suite.profile import resolve_device
+        from suite.device import resolve_device
 
         _run_all(_requests([], DEMO_SET, {"folds": folds}, {}, str(resolve_device(device))), store, "local")

@@ -19,7 +19,7 @@ class LocalExecutor:
         data: object,
         progress: Callable[[Job, dict], None] | None = None,
     ) -> Iterator[RunRecord]:
-        from suite.profile import resolve_device
+        from suite.device import resolve_device
         from suite.train import run_one
 
         jobs = list(jobs)

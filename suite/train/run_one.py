@@ -18,11 +18,10 @@ from torch import Tensor, nn
 from suite.build import build_variant
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
 from suite.errors import SuiteError
-from suite.profile import device_name, resolve_device
+from suite.device import determinism, device_name, resolve_device
 from suite.recipe import Recipe
 from suite.records import Job, RunRecord
 from suite.spec import parse
-from suite.train._device import determinism
 from suite.train.loop import NonFiniteLoss, evaluate, train_one_epoch
 from suite.train.losses import make_loss
 from suite.train.schedule import make_optimizer, make_scheduler

@@ -1,4 +1,4 @@
-"""Cost profiling: exact params, GMACs against published figures, fused attention counted, labelled latency."""
+"""Cost measurement: exact params, GMACs against published figures, fused attention counted, labelled latency."""
 
 from __future__ import annotations
 
@@ -12,16 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from suite.cost import Cost, count_gmacs, count_params, measure_cost, measure_latencies, measure_latency
+from suite.device import resolve_device
 from suite.errors import SuiteError
-from suite.profile import (
-    Cost,
-    count_gmacs,
-    count_params,
-    measure_latencies,
-    measure_latency,
-    profile_variant,
-    resolve_device,
-)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
@@ -216,7 +209,7 @@ def test_inserting_se_adds_exactly_the_se_modules_params_and_macs():
 
     plain, shape = _smoke_build("resnet18")
     built, _ = _smoke_build("resnet18", "resnet18+se@blocks")
-    cost = profile_variant(built, shape, latency=False, baseline=plain.model)
+    cost = measure_cost(built, shape, latency=False, baseline=plain.model)
     se_modules = [m for m in built.model.modules() if isinstance(m, SEModule)]
     assert len(se_modules) == sum(len(built.model.slots(p.point)) for p in built.placements)
     assert cost.params_added == sum(count_params(m) for m in se_modules) == built.params_added
@@ -235,8 +228,8 @@ def test_inserting_se_adds_exactly_the_se_modules_params_and_macs():
 
 def test_profile_is_cached_and_serializable():
     built, shape = _smoke_build("unet")
-    first = profile_variant(built, shape, latency=True, throughput_batch=2, runs=3)
-    assert profile_variant(built, shape, latency=True, throughput_batch=2, runs=3) is first
+    first = measure_cost(built, shape, latency=True, throughput_batch=2, runs=3)
+    assert measure_cost(built, shape, latency=True, throughput_batch=2, runs=3) is first
     assert first.baseline_gmacs == first.gmacs and first.gmacs_added == 0  # a baseline is its own baseline
     assert first.latency.batch_size == 1 and first.throughput.batch_size == 2
     assert first.latency.runs == first.throughput.runs == 3
@@ -248,12 +241,12 @@ def test_profile_is_cached_and_serializable():
 
 def test_gmacs_added_needs_the_baseline_as_a_model_or_a_cost():
     built, shape = _smoke_build("unet", "unet+se")
-    cost = profile_variant(built, shape, latency=False)
+    cost = measure_cost(built, shape, latency=False)
     assert cost.baseline_gmacs is None and cost.gmacs_added is None
     assert cost.latency is None and cost.throughput is None
     assert cost.params_added == built.params_added > 0
     plain, _ = _smoke_build("unet")
-    plain_cost = profile_variant(plain, shape, latency=False)
+    plain_cost = measure_cost(plain, shape, latency=False)
     assert isinstance(plain_cost, Cost)
-    with_baseline = profile_variant(built, shape, latency=False, baseline=plain_cost)
+    with_baseline = measure_cost(built, shape, latency=False, baseline=plain_cost)
     assert with_baseline.gmacs_added == pytest.approx(cost.gmacs - plain_cost.gmacs)

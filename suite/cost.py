@@ -8,16 +8,14 @@
 - Peak memory: ``torch.cuda.max_memory_allocated`` over warm-up and timed passes (weights included);
   None on CPU.
 
-``profile_variant`` measures a ``BuiltVariant`` once per (spec, build, input shape, device).
+``measure_cost`` measures a ``BuiltVariant`` once per (spec, build, input shape, device).
 """
 
 from __future__ import annotations
 
 import copy
-import platform
 import time
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,12 +23,11 @@ import torch
 from torch import nn
 
 from suite import _flops
-from suite.errors import SuiteError
+from suite.device import device_name, resolve_device
 
 if TYPE_CHECKING:
     from suite.build import BuiltVariant
 
-DEVICES = ("cpu", "cuda", "auto")
 # Batch size of the throughput measurement when none is given, per device type.
 DEFAULT_THROUGHPUT_BATCH = {"cpu": 8, "cuda": 64}
 
@@ -60,38 +57,6 @@ def count_gmacs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
         by_operator={op: macs / 1e9 for op, macs in _flops.operator_macs(analysis).items()},
         unsupported=_flops.unsupported_ops(analysis),
     )
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; asking for CUDA without one is a user error."""
-    name = str(device).lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.split(":")[0] not in ("cpu", "cuda"):
-        raise SuiteError(f"unknown device {str(device)!r}; devices: {', '.join(DEVICES)}")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise SuiteError(f"device {name!r} asked for but no CUDA GPU is visible; use --device cpu or auto")
-    return torch.device(name)
-
-
-def device_name(device: str | torch.device) -> str:
-    """Human label of a device: the GPU model, or the CPU model and the threads torch uses."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"{_cpu_model()} ({torch.get_num_threads()} threads)"
-
-
-@lru_cache(maxsize=1)
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 @dataclass(frozen=True)
@@ -302,7 +267,7 @@ class Cost:
 _COSTS: dict[tuple, Cost] = {}
 
 
-def profile_variant(
+def measure_cost(
     built: BuiltVariant,
     input_shape: tuple[int, ...],
     device: str | torch.device = "cpu",
