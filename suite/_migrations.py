@@ -10,6 +10,9 @@ indexes), so an older store keeps every row it had.
   (``params_added``), and the (manifest_hash, recipe_hash, fold) index that pairs runs for a verdict.
 - v3: the plain baseline's latency timed interleaved with the spec's own passes (``baseline_latency_ms``),
   so the latency a module adds is a paired difference taken under one machine load.
+- v4: run claims (``claims``): the run key a driver is training, its owner (``host:pid:start-token``)
+  and the lease's expiry in Unix seconds, so several processes can share one store without training a
+  run twice (``suite.claims``). A row lives from the claim to the run's write (same transaction).
 """
 
 from __future__ import annotations
@@ -61,6 +64,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     (  # v2 -> v3
         "ALTER TABLE runs ADD COLUMN baseline_latency_ms REAL",  # the baseline's, timed interleaved with this spec
+    ),
+    (  # v3 -> v4
+        """
+        CREATE TABLE claims (
+            key TEXT PRIMARY KEY NOT NULL,   -- the key of the run being trained
+            owner TEXT NOT NULL,             -- host:pid:start-token of the driver training it
+            claimed_at REAL NOT NULL,        -- Unix seconds
+            expires_at REAL NOT NULL         -- Unix seconds; the owner renews it while it lives
+        )
+        """,
+        "CREATE INDEX claims_owner ON claims (owner)",
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
