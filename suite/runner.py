@@ -4,14 +4,22 @@ Only this driver writes to the store, one transaction per finished run, so an in
 every finished run and redoes only the unfinished one when the same command runs again. Cost (params,
 GMACs, latency) is measured once per spec before training, each spec timed interleaved with its
 baseline, and attached to each of its records.
+
+Other drivers may share the store. Each run is claimed in the store as the executor takes it
+(``suite.job_queue.ClaimQueue``), the claims are renewed while the grid runs (``suite.claims``) and
+released when it stops, so a run another driver stored is skipped and one it is training is not
+trained twice: this grid goes on with the others and comes back to it.
 """
 
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from suite.errors import SuiteError
+from suite.executors.options import ExecutorOptions
 from suite.grid import Grid, GridRequest, plan
 from suite.records import Job, RunRecord
 
@@ -21,10 +29,11 @@ class GridOutcome:
     """What one ``suite run`` did: the grid, how many runs it trained and how many it found stored."""
 
     grid: Grid
-    trained: int
-    skipped: int
+    trained: int  # runs trained and stored by this driver (failed ones included)
+    skipped: int  # runs stored by then: before the grid started, or by another driver meanwhile
     failed: int
     store_path: str
+    overtaken: int = 0  # of ``skipped``: trained here too, but another driver stored them first
 
 
 def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
@@ -32,12 +41,17 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
 
     Every spec is timed together with its plain baseline, their passes interleaved
     (``measure_latencies``), and its record keeps both medians, so the latency a module adds is a
-    paired difference taken under one machine load.
+    paired difference taken under one machine load. Runs headed for GPUs this driver lacks (Ray or
+    SLURM nodes) get params and GMACs counted here and no latency: it would not be their device's.
     """
+    import torch
+
     from suite.build import build_variant
     from suite.cost import measure_latencies, measure_cost
     from suite.spec import parse
 
+    timed = not device.startswith("cuda") or torch.cuda.is_available()
+    device = device if timed else "cpu"
     data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
     baselines = {spec: parse(spec).baseline for spec in recipes}
     for spec, baseline in baselines.items():
@@ -51,45 +65,69 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
         cost = measure_cost(built, shape, device=device, latency=False)
         costs[spec] = {"gmacs": cost.gmacs, "params": cost.params, "params_added": cost.params_added}
         models[spec] = (built.model, shape)
-    for shape in {shape for _, shape in models.values()}:
-        timed = measure_latencies({spec: m for spec, (m, s) in models.items() if s == shape}, shape, device)
-        for spec, latency in timed.items():
+    for shape in {shape for _, shape in models.values()} if timed else ():
+        latencies = measure_latencies({spec: m for spec, (m, s) in models.items() if s == shape}, shape, device)
+        for spec, latency in latencies.items():
             costs[spec]["latency_ms"] = latency.median_ms
     for spec, baseline in baselines.items():
-        costs[spec]["baseline_latency_ms"] = costs[baseline]["latency_ms"]
+        costs[spec]["baseline_latency_ms"] = costs[baseline].setdefault("latency_ms", None)
     return {spec: costs[spec] for spec in baselines}
 
 
 def run_grid(
     request: GridRequest,
     store_path: str | None = None,
-    executor: str = "local",
+    executor: str | ExecutorOptions = "local",
     on_plan: Callable[[Grid, int], None] | None = None,
     on_progress: Callable[[Job, dict], None] | None = None,
     on_record: Callable[[RunRecord], None] | None = None,
     retry_failed: bool = False,
+    on_reused: Callable[[str], None] | None = None,
+    on_waiting: Callable[[int], None] | None = None,
+    lease_s: float | None = None,
 ) -> GridOutcome:
     """Plan ``request``, train what the store lacks, write each record as it finishes.
 
     ``retry_failed``: also train the runs stored as failed (same key), replacing their rows.
+    ``on_reused(key)``: a run another driver stored while this grid ran; ``on_waiting(n)``: the number
+    of runs another driver is training, put aside until it stores them or its lease expires;
+    ``lease_s``: the claims' lease (default ``$SUITE_CLAIM_LEASE_S`` or 180 s).
     """
-    from suite.executors import EXECUTORS
+    from suite.claims import Heartbeat, current_owner, failed_stamps, lease_seconds, release
+    from suite.executors import make_executor
+    from suite.job_queue import ClaimQueue
     from suite.store import Store, provenance
 
+    lease = lease_seconds(lease_s)
+    runner = make_executor(executor, request.device)
     grid = plan(request)
     with Store(store_path) as store:
-        stored = store.keys(status="done" if retry_failed else None)
-        todo = [job for job in grid.jobs if job.key not in stored]
+        retry = failed_stamps(store) if retry_failed else {}
+        stored = store.keys()
+        todo = [job for job in grid.jobs if job.key not in stored or job.key in retry]
         if on_plan:
             on_plan(grid, len(todo))
-        context = provenance(sys.argv)
+        owner = current_owner()
+        context = {**provenance(sys.argv), "claim_owner": str(owner)}
         costs = measure_costs(todo, grid, request.device) if todo else {}
-        trained = failed = 0
-        for record in EXECUTORS[executor]().map(todo, grid.data, on_progress):
-            record = replace(record, **costs[record.spec], provenance={**context, **record.provenance})
-            store.write(record, replace=retry_failed)
-            trained += 1
-            failed += record.status != "done"
-            if on_record:
-                on_record(record)
-        return GridOutcome(grid, trained, len(grid.jobs) - len(todo), failed, str(store.path))
+        reused = (lambda job: on_reused(job.key)) if on_reused else None
+        queue = ClaimQueue(store, todo, owner, lease, retry, reused, on_waiting)
+        trained = failed = overtaken = 0
+        with Heartbeat(store.path, owner, lease):
+            try:
+                for record in runner.map(queue, grid.data, on_progress):
+                    record = replace(record, **costs[record.spec], provenance={**context, **record.provenance})
+                    if not store.write(record, replace=record.key in retry):
+                        overtaken += 1  # our lease had expired and another driver stored it first
+                        if on_reused:
+                            on_reused(record.key)
+                        continue
+                    trained += 1
+                    failed += record.status != "done"
+                    if on_record:
+                        on_record(record)
+            finally:
+                with suppress(SuiteError):  # left behind, they expire with the lease (at once on this host)
+                    release(store, owner)
+        skipped = len(grid.jobs) - len(todo) + queue.reused + overtaken
+        return GridOutcome(grid, trained, skipped, failed, str(store.path), overtaken)

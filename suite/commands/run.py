@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from suite.errors import SuiteError
+from suite.executors.options import ExecutorOptions
 from suite.grid import GridRequest
 from suite.records import Job, RunRecord
 from suite.runner import GridOutcome, run_grid
@@ -47,7 +48,7 @@ def _literal(text: str) -> object:
 
 
 class GridProgress:
-    """Two rich progress bars: the grid (done/total, ETA) and the run in hand (epoch, loss, metric)."""
+    """Rich progress bars: the grid (done/total, ETA) and one per run in flight (epoch, loss, metric)."""
 
     def __init__(self) -> None:
         self.progress = Progress(
@@ -61,8 +62,8 @@ class GridProgress:
             transient=False,
         )
         self.grid_task = None
-        self.run_task = None
-        self.current: str | None = None
+        self.runs: dict[str, object] = {}  # run key -> its bar, while the run is in flight
+        self.finished: set[str] = set()
 
     def __enter__(self) -> "GridProgress":
         self.progress.__enter__()
@@ -79,28 +80,43 @@ class GridProgress:
             f"{stored} already in the store, {todo} to train"
         )
         self.grid_task = self.progress.add_task(f"grid {grid.dataset}", total=todo, status="")
-        self.run_task = self.progress.add_task("run", total=1, status="", visible=False)
 
     def on_progress(self, job: Job, info: dict) -> None:
-        label = f"{compact(job.spec)} fold {job.fold} seed {job.seed}"
-        if label != self.current:
-            self.current = label
-            self.progress.reset(self.run_task, total=info.get("epochs", 1), visible=True)
+        if job.key in self.finished:
+            return
+        if job.key not in self.runs:
+            label = f"{compact(job.spec)} fold {job.fold} seed {job.seed}"
+            self.runs[job.key] = self.progress.add_task(label, total=info.get("epochs", 1), status="")
         metrics = "  ".join(
             f"{k.removeprefix('val_')} {v:.4g}" for k, v in info.items() if k.startswith("val_") and isinstance(v, float)
         )
         loss = info.get("train_loss")
+        status = (f"loss {loss:.4f}  " if isinstance(loss, float) else "") + metrics
         self.progress.update(
-            self.run_task,
+            self.runs[job.key],
+            total=info.get("epochs", 1),
             completed=info.get("epoch", 0),
-            description=label,
-            status=(f"loss {loss:.4f}  " if isinstance(loss, float) else "") + metrics,
+            status=status or info.get("status", ""),
         )
 
-    def on_record(self, record: RunRecord) -> None:
+    def _finish(self, key: str) -> None:
+        self.finished.add(key)
         self.progress.advance(self.grid_task)
+        if key in self.runs:
+            self.progress.remove_task(self.runs.pop(key))
+
+    def on_record(self, record: RunRecord) -> None:
+        self._finish(record.key)
         if record.status != "done":
             console.print(f"[red]failed[/] {compact(record.spec)} fold {record.fold}: {record.error}")
+
+    def on_reused(self, key: str) -> None:
+        """A run another process sharing the store finished first."""
+        self._finish(key)
+
+    def on_waiting(self, count: int) -> None:
+        status = f"{count} run{'s' * (count != 1)} in training by another process" if count else ""
+        self.progress.update(self.grid_task, status=status)
 
 
 def _requests(variants: list[str], grid: str | None, options: dict, overrides: dict, device: str) -> list[GridRequest]:
@@ -120,7 +136,9 @@ def _requests(variants: list[str], grid: str | None, options: dict, overrides: d
     return [GridRequest(variants=variants, **given, overrides=overrides, device=device)]
 
 
-def _run_all(requests: list[GridRequest], store: str | None, executor: str, retry_failed: bool = False) -> None:
+def _run_all(
+    requests: list[GridRequest], store: str | None, executor: ExecutorOptions, retry_failed: bool = False
+) -> None:
     """Train each grid in turn; every grid is checked first, so a mistake in the last one stops the
     command before the first one trains."""
     from suite.grid import resolve
@@ -134,7 +152,7 @@ def _run_all(requests: list[GridRequest], store: str | None, executor: str, retr
         _run(request, store, executor, retry_failed)
 
 
-def _run(request: GridRequest, store: str | None, executor: str, retry_failed: bool = False) -> GridOutcome:
+def _run(request: GridRequest, store: str | None, executor: ExecutorOptions, retry_failed: bool = False) -> GridOutcome:
     started = time.perf_counter()
     with GridProgress() as bars:
         outcome = run_grid(
@@ -145,10 +163,13 @@ def _run(request: GridRequest, store: str | None, executor: str, retry_failed: b
             on_progress=bars.on_progress,
             on_record=bars.on_record,
             retry_failed=retry_failed,
+            on_reused=bars.on_reused,
+            on_waiting=bars.on_waiting,
         )
+    overtaken = f"; {outcome.overtaken} of them trained here too" if outcome.overtaken else ""
     console.print(
-        f"trained {outcome.trained} runs ({outcome.failed} failed), reused {outcome.skipped} from the store "
-        f"in {time.perf_counter() - started:.0f} s"
+        f"trained {outcome.trained} runs ({outcome.failed} failed), reused {outcome.skipped} from the store"
+        f"{overtaken} in {time.perf_counter() - started:.0f} s"
     )
     _summarize(outcome)
     return outcome
@@ -183,31 +204,63 @@ def register(app: typer.Typer) -> None:
         lr: Optional[float] = typer.Option(None, help="Override the recipe's learning rate."),
         image_size: Optional[int] = typer.Option(None, help="Override the recipe's image size (px)."),
         set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
-        executor: str = typer.Option("local", help="local"),
+        executor: str = typer.Option("local", help="local (this machine) | ray (a Ray cluster) | slurm (a SLURM queue, via submitit)."),
+        jobs: int = typer.Option(1, "--jobs", "-j", help="Runs at once on this machine (local executor), each with cores / N torch threads."),
+        cpus_per_run: Optional[int] = typer.Option(None, help="CPU cores (torch threads) per run; default: cores / --jobs locally, 1 on Ray and SLURM."),
+        gpus_per_run: Optional[float] = typer.Option(None, help="GPUs per run on Ray (a fraction such as 0.25 packs runs onto one GPU) or SLURM; default: 1 when training on CUDA."),
+        address: Optional[str] = typer.Option(None, help="Ray cluster to join: auto (a running `ray start --head`) or HOST:PORT; default: start a local one."),
+        slurm_config: Optional[str] = typer.Option(None, help="YAML file of submitit parameters for --executor slurm (slurm_partition, timeout_min, gpus_per_node, ...)."),
+        slurm_partition: Optional[str] = typer.Option(None, help="SLURM partition (over --slurm-config)."),
+        slurm_time: Optional[int] = typer.Option(None, help="SLURM time limit per run in minutes (over --slurm-config)."),
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Train the runs stored as failed again (e.g. after an out-of-memory)."),
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
 
         Options given with --grid override the set's values; recipe overrides are laid over its own."""
-        from suite.executors import EXECUTORS
-        from suite.device import resolve_device
+        from suite.executors import job_device
 
-        if executor not in EXECUTORS:
-            raise SuiteError(f"unknown executor {executor!r}; executors: {', '.join(EXECUTORS)}")
+        runner = _executor_options(
+            executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
+        )
         options = dict(
             dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile
         )
         overrides = _overrides(epochs, batch_size, lr, image_size, set_)
-        requests = _requests(variant, grid, options, overrides, str(resolve_device(device)))
-        _run_all(requests, store, executor, retry_failed)
+        requests = _requests(variant, grid, options, overrides, job_device(device, runner))
+        _run_all(requests, store, runner, retry_failed)
 
     @app.command()
     def demo(
         store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
         folds: Optional[int] = typer.Option(None, help="k of the k-fold split (the set's 5; 3 is the fewest the verdict accepts)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
+        jobs: int = typer.Option(1, "--jobs", "-j", help="Runs at once on this machine, each with cores / N torch threads."),
     ) -> None:
         """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (variants/demo.yaml)."""
-        from suite.device import resolve_device
+        from suite.executors import job_device
 
-        _run_all(_requests([], DEMO_SET, {"folds": folds}, {}, str(resolve_device(device))), store, "local")
+        runner = _executor_options("local", jobs)
+        _run_all(_requests([], DEMO_SET, {"folds": folds}, {}, job_device(device, runner)), store, runner)
+
+
+def _executor_options(
+    name: str,
+    jobs: int = 1,
+    cpus_per_run: int | None = None,
+    gpus_per_run: float | None = None,
+    address: str | None = None,
+    slurm_config: str | None = None,
+    slurm_partition: str | None = None,
+    slurm_time: int | None = None,
+) -> ExecutorOptions:
+    """The executor options given, checked before anything is read or trained."""
+    slurm: dict = {}
+    if slurm_config is not None:
+        from suite.executors.slurm import load_slurm_config
+
+        slurm.update(load_slurm_config(slurm_config))
+    if slurm_partition is not None:
+        slurm["slurm_partition"] = slurm_partition
+    if slurm_time is not None:
+        slurm["timeout_min"] = slurm_time
+    return ExecutorOptions(name, jobs, cpus_per_run, gpus_per_run, address, slurm).check()
