@@ -13,7 +13,8 @@ import sqlite3
 import time
 from typing import Callable, TypeVar
 
-RETRY_S = 120.0  # give up (one-line StoreError) after a lock held this long
+BUSY_TIMEOUT_S = 30.0  # SQLite's own wait for a lock, per statement
+RETRY_S = 120.0  # then retries; give up (one-line StoreError) after a lock held this long
 _FIRST_WAIT_S, _LONGEST_WAIT_S = 0.02, 1.0
 
 T = TypeVar("T")

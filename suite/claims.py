@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from suite._busy import BUSY_TIMEOUT_S, retry_busy
 from suite.errors import SuiteError
 
 LEASE_ENV = "SUITE_CLAIM_LEASE_S"
@@ -126,12 +128,6 @@ def claim(store, key: str, owner: Owner, lease_s: float, retry_stamp: tuple | No
     return CLAIMED
 
 
-def renew(store, owner: Owner, lease_s: float) -> None:
-    """Push back the expiry of every claim ``owner`` holds."""
-    with store.transaction() as conn:
-        conn.execute("UPDATE claims SET expires_at = ? WHERE owner = ?", (time.time() + lease_s, str(owner)))
-
-
 def release(store, owner: Owner) -> None:
     """Drop every claim ``owner`` still holds (runs it will not finish)."""
     with store.transaction() as conn:
@@ -140,7 +136,13 @@ def release(store, owner: Owner) -> None:
 
 class Heartbeat:
     """Renews ``owner``'s leases every quarter lease from a daemon thread with its own connection,
-    for as long as the ``with`` block runs."""
+    for as long as the ``with`` block runs.
+
+    The connection is a plain ``sqlite3`` one, not a second ``Store``: opening a ``Store`` reads the
+    file's header with ``open()`` and ``close()``, and closing any descriptor of the file drops every
+    POSIX lock this process holds on it, the driver's own connection's included (SQLite's documented
+    hazard). Without its lock, another driver that finishes could delete the WAL under this one.
+    """
 
     def __init__(self, path: Path, owner: Owner, lease_s: float):
         self.path, self.owner, self.lease_s = path, owner, lease_s
@@ -156,11 +158,13 @@ class Heartbeat:
         self._thread.join(timeout=10)
 
     def _beat(self) -> None:
-        from suite.store import Store
-
-        with Store(self.path) as store:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
             while not self._stop.wait(self.lease_s / 4):
+                renewal = (time.time() + self.lease_s, str(self.owner))
                 try:
-                    renew(store, self.owner, self.lease_s)
-                except SuiteError:
+                    retry_busy(lambda: conn.execute("UPDATE claims SET expires_at = ? WHERE owner = ?", renewal))
+                except sqlite3.Error:
                     continue  # the store stayed locked for minutes: try again at the next beat
+        finally:
+            conn.close()

@@ -34,7 +34,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from suite import __version__
-from suite._busy import RETRY_S, retry_busy
+from suite._busy import BUSY_TIMEOUT_S, RETRY_S, retry_busy
 from suite._migrations import check_version, migrate, user_version
 from suite._store_schema import SEED_COLUMNS, SORT_COLUMNS, frame, record_to_row, row_to_record
 from suite.errors import StoreError
@@ -42,7 +42,6 @@ from suite.records import RunRecord
 
 DEFAULT_STORE = Path("results") / "suite.db"
 STORE_ENV = "SUITE_STORE"
-BUSY_TIMEOUT_S = 30.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _FILTER_ALIASES = {"seed": "init_seed"}
 _VERSIONED_PACKAGES = {

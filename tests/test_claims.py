@@ -108,17 +108,16 @@ def test_queue_counts_a_run_another_driver_stored_as_reused(tmp_path: Path):
     job = _job(0)
     reused: list[str] = []
     path = tmp_path / "suite.db"
-
-    def other_driver_stores_it() -> None:
-        with Store(path) as other:
-            other.write(_record(job))
-
+    another_driver_stores_it = (
+        "import sys, time; sys.path.insert(0, sys.argv[2]); from test_claims import _job, _record; "
+        "from suite.store import Store; time.sleep(0.5); Store(sys.argv[1]).write(_record(_job(0)))"
+    )
     with Store(path) as store:
         _hold(store, job.key, ELSEWHERE, expires_in=60)
         queue = ClaimQueue(store, [job], current_owner(), lease_s=1.0, on_reused=lambda j: reused.append(j.key))
-        threading.Timer(0.5, other_driver_stores_it).start()
+        other = subprocess.Popen([sys.executable, "-c", another_driver_stores_it, str(path), str(Path(__file__).parent)])
         assert queue.take(wait=True) is None
-        assert reused == [job.key] and queue.reused == 1
+        assert other.wait() == 0 and reused == [job.key] and queue.reused == 1
 
 
 def test_heartbeat_renews_the_leases_of_its_owner_only(tmp_path: Path):
@@ -190,3 +189,20 @@ def test_lease_must_be_a_positive_number_of_seconds(value: str, monkeypatch: pyt
         lease_seconds()
     monkeypatch.setenv("SUITE_CLAIM_LEASE_S", "7.5")
     assert lease_seconds() == 7.5 and lease_seconds(3) == 3.0
+
+
+def test_the_heartbeat_leaves_the_drivers_lock_on_the_store_in_place(tmp_path: Path):
+    """While a driver runs, its connection keeps SQLite's shared lock on the database file, so another
+    driver that finishes never takes itself for the last one and deletes the WAL this one still writes
+    to (which lost runs). Probed as SQLite's lock bytes: another process cannot lock them exclusively."""
+    path = tmp_path / "suite.db"
+    probe = (
+        "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR)\n"
+        "try: fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002, os.SEEK_SET)\n"  # SQLite's SHARED range
+        "except OSError: sys.exit(0)\n"
+        "sys.exit(1)"
+    )
+    with Store(path) as store, Heartbeat(store.path, current_owner(), 0.2):
+        time.sleep(0.5)  # the heartbeat has its connection and has renewed twice
+        store.keys()
+        assert subprocess.run([sys.executable, "-c", probe, str(path)]).returncode == 0, "the driver lost its lock"

@@ -67,7 +67,8 @@ def test_two_drivers_on_one_store_share_the_grid(first: str, second: str, total:
         trained[driver.pid] = int(done[1])
 
     runs = read_runs(store, status=None)
-    assert len(runs) == total and runs["key"].is_unique and set(runs["status"]) == {"done"}
+    logs = "\n".join(out for out, _ in outputs)
+    assert len(runs) == total and runs["key"].is_unique and set(runs["status"]) == {"done"}, (runs["spec"].value_counts(), logs)
     # No run trained twice: the drivers' trained counts add up to the rows, and each row names its trainer.
     assert sum(trained.values()) == total
     by_driver = owners(store).map(lambda owner: int(owner.split(":")[1])).value_counts().to_dict()
