@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from suite.executors import ExecutorOptions
 from suite.grid import GridRequest
@@ -42,9 +41,7 @@ def owners(store: Path) -> pd.Series:
     return runs.set_index("key")["provenance"].map(lambda p: p["claim_owner"])
 
 
-@pytest.fixture(scope="session")
-def one_thread_reference(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def train_reference(store: Path) -> pd.DataFrame:
     """``rows`` of the tiny grid trained in this process by the local executor, one torch thread per run."""
-    store = tmp_path_factory.mktemp("reference") / "suite.db"
     run_grid(tiny_request(), str(store), ExecutorOptions(cpus_per_run=1))
     return rows(store)

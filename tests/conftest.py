@@ -35,3 +35,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared datasets not found at {SHARED_DATA} (set SUITE_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def one_thread_reference(tmp_path_factory: pytest.TempPathFactory):
+    """The tiny digits grid of the executor tests, trained by the local executor at one thread per run."""
+    from _executor_fixtures import train_reference
+
+    return train_reference(tmp_path_factory.mktemp("reference") / "suite.db")

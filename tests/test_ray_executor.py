@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _executor_fixtures import TINY_ARGS, one_thread_reference, rows, tiny_request  # noqa: F401 (fixture)
+from _executor_fixtures import TINY_ARGS, rows, tiny_request
 
 from suite.executors import ExecutorOptions
 from suite.runner import run_grid

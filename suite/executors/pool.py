@@ -74,8 +74,7 @@ class PoolExecutor:
         queue = as_queue(jobs)
         context = multiprocessing.get_context("spawn")
         messages = context.Queue()
-        pool = self._pool(context, data, messages)
-        self._started = 0  # workers of the current pool that came up
+        pool, started = self._pool(context, data, messages), 0  # workers of the current pool that came up
         in_flight: dict[Future, Job] = {}
         broken: Counter[str] = Counter()
         try:
@@ -85,7 +84,7 @@ class PoolExecutor:
                 if not in_flight:
                     return
                 done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
-                self._started += _relay(messages, in_flight.values(), progress)
+                started += _relay(messages, in_flight.values(), progress)
                 lost = []
                 for future in done:
                     job = in_flight.pop(future)
@@ -103,13 +102,13 @@ class PoolExecutor:
                     else:
                         lost.append(job)
                 _end(pool)
-                self._started += _relay(messages, (), None)
-                if not self._started:
+                started += _relay(messages, (), None)
+                if not started:
                     raise SuiteError(
                         "--jobs: the worker processes died while starting (see the messages above); "
                         "run with --jobs 1 to see the error in this process"
                     )
-                pool, self._started = self._pool(context, data, messages), 0
+                pool, started = self._pool(context, data, messages), 0
                 for job in lost:  # every run in flight died with the pool; which one killed it is unknown
                     broken[job.key] += 1
                     if broken[job.key] >= self.attempts:
