@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -77,6 +78,39 @@ class Recipe:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Recipe)}
+
+
+@dataclass(frozen=True)
+class Range:
+    """The finite numbers a recipe key accepts: from ``low`` to ``high``, each end in or out."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return not (isinstance(value, float) and not math.isfinite(value)) and above and below
+
+    def __str__(self) -> str:
+        return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+
+
+# Every number key and what it accepts (warmup_epochs is also at most epochs); None passes where allowed.
+RANGES = {
+    "epochs": Range(1, 100_000),
+    "batch_size": Range(1, 2**20),
+    "eval_batch_size": Range(1, 2**20),
+    "lr": Range(0, 10, low_open=True),
+    "weight_decay": Range(0, 1),
+    "momentum": Range(0, 1, high_open=True),
+    "warmup_epochs": Range(0, 100_000),
+    "label_smoothing": Range(0, 1, high_open=True),
+    "image_size": Range(1, 16_384),
+    "grad_clip": Range(0, math.inf, low_open=True, high_open=True),
+}
 
 
 def _type_names(field_type: str) -> tuple[type, ...]:
@@ -153,12 +187,15 @@ def _validate(recipe: Recipe, task: str) -> None:
             raise SuiteError(
                 f"recipe {name} {getattr(recipe, name)!r} is not valid for {task}; choose: {', '.join(choices)}"
             )
-    for name in ("epochs", "batch_size", "eval_batch_size", "image_size", "lr"):
+    for name, valid in RANGES.items():
         value = getattr(recipe, name)
-        if value <= 0:
-            raise SuiteError(f"recipe {name} must be > 0, got {value}")
-    if not 0 <= recipe.label_smoothing < 1:
-        raise SuiteError(f"recipe label_smoothing must be in [0, 1), got {recipe.label_smoothing}")
+        if value is not None and value not in valid:
+            raise SuiteError(f"recipe {name} must be a finite number in {valid}, got {value}; set another with --set {name}=VALUE")
+    if recipe.warmup_epochs > recipe.epochs:
+        raise SuiteError(
+            f"recipe warmup_epochs {recipe.warmup_epochs} is longer than the {recipe.epochs} epochs of training; "
+            f"set --set warmup_epochs=... to at most {recipe.epochs}"
+        )
 
 
 @cache

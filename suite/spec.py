@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from suite.errors import SuiteError
 
 MODES = ("after", "residual", "replace")
+# Insertions one spec may have: far above any ablation, far below what exhausts memory while counting FLOPs.
+MAX_INSERTIONS = 16
 # The modes a module kind supports; the first is its default and is dropped from canonical strings.
 KIND_MODES = {
     "attention": ("after", "residual"),
@@ -91,7 +93,8 @@ class _Parser:
 
     def fail(self, what: str) -> SuiteError:
         found = repr(self.text[self.pos]) if self.pos < len(self.text) else "end of spec"
-        pointer = f"{self.text!r} at character {self.pos + 1}"
+        shown = self.text if len(self.text) <= 80 else f"{self.text[:60]}...({len(self.text)} characters)"
+        pointer = f"{shown!r} at character {self.pos + 1}"
         return SuiteError(
             f"bad variant spec {pointer}: expected {what}, found {found}; "
             "form: baseline+module(key=value)@point,point:mode, e.g. unet+se@decoder"
@@ -117,6 +120,11 @@ class _Parser:
         baseline = self.match(_NAME, "a baseline name").lower()
         insertions = []
         while self.take("+"):
+            if len(insertions) == MAX_INSERTIONS:
+                raise SuiteError(
+                    f"variant spec {baseline}+... has more than {MAX_INSERTIONS} insertions; stitch at most "
+                    f"{MAX_INSERTIONS} (one insertion can name many points, e.g. {baseline}+se@point1,point2)"
+                )
             insertions.append(self.insertion())
         if self.pos != len(self.text):
             raise self.fail("'+', '(', '@' or ':'")
@@ -199,7 +207,7 @@ def canonical(spec: Spec | str) -> Spec:
     spec = parse(spec) if isinstance(spec, str) else spec
     base = BASELINES.entry(spec.baseline)
     catalog = base.meta["catalog"]
-    insertions = []
+    insertions: list[Insertion] = []
     for ins in spec.insertions:
         entry = MODULES.entry(ins.module)
         kind = entry.meta["kind"]
@@ -222,7 +230,22 @@ def canonical(spec: Spec | str) -> Spec:
                 f"{kind} modules support: {', '.join(modes)}"
             )
         insertions.append(replace(ins, kwargs=kwargs, points=points, mode=None if mode == modes[0] else mode))
+        _check_once_per_point(spec.baseline, insertions)
     return Spec(spec.baseline, tuple(insertions))
+
+
+def _check_once_per_point(baseline: str, insertions: list[Insertion]) -> None:
+    """A module goes at most once at a point: the last insertion may not repeat an earlier one's
+    module at a point they share (different modules at one point stack in spec order)."""
+    last = insertions[-1]
+    for number, earlier in enumerate(insertions[:-1], start=1):
+        shared = [p for p in last.points if earlier.module == last.module and p in earlier.points]
+        if shared:
+            raise SuiteError(
+                f"{last.module} is placed twice at {baseline} point {shared[0]!r} (insertions {number} and "
+                f"{len(insertions)}); a module goes at most once per point: drop one of them, or name "
+                f"every point in one insertion, e.g. {baseline}+{last.module}@{','.join(dict.fromkeys(earlier.points + last.points))}"
+            )
 
 
 def compact(spec: Spec | str) -> str:

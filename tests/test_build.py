@@ -184,7 +184,9 @@ def test_module_at_a_point_of_another_kind_names_the_fitting_points(baseline, mo
     message = str(err.value)
     assert "\n" not in message and point in message and kind_of(module) in message
     fitting = fitting_points(baseline, kind_of(module))
-    assert all(p in message for p in fitting) if fitting else "none" in message
+    assert all(p in message for p in fitting) if fitting else f"no {baseline} point takes" in message
+    suggested = message.rsplit("e.g. ", 1)[1]
+    assert canonical(suggested).modules == (module,), "the suggested spec is accepted"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from suite.baselines import BASELINES
 from suite.errors import SuiteError
 from suite.modules import MODULES, module_defaults
-from suite.spec import KIND_MODES, Insertion, Spec, canonical, compact, key, parse
+from suite.spec import KIND_MODES, MAX_INSERTIONS, Insertion, Spec, canonical, compact, key, parse
 
 
 def kind_of(module: str) -> str:
@@ -225,5 +225,27 @@ def test_kind_without_default_points_asks_for_points(baseline):
     missing = [m for m in MODULES.list() if kind_of(m) not in catalog.defaults]
     if not missing:
         pytest.skip(f"{baseline} has default points for every module kind")
-    with pytest.raises(SuiteError, match=f"no default point for {kind_of(missing[0])} modules"):
-        canonical(f"{baseline}+{missing[0]}")
+    for module in missing:
+        with pytest.raises(SuiteError, match=f"no default point for {kind_of(module)} modules") as err:
+            canonical(f"{baseline}+{module}")
+        suggested = str(err.value).rsplit("e.g. ", 1)[1]
+        assert canonical(suggested).modules == (module,), f"the hint {suggested} is accepted"
+
+
+@pytest.mark.parametrize("baseline", BASELINES.list())
+def test_a_module_twice_at_one_point_is_refused_and_different_modules_stack(baseline):
+    catalog = BASELINES.entry(baseline).meta["catalog"]
+    point = next(p for p in catalog.names if "attention" in catalog.kinds[p])
+    with pytest.raises(SuiteError, match=f"se is placed twice at {baseline} point '{point}'") as err:
+        canonical(f"{baseline}+se@{point}+se(rd_ratio=0.5)@{point}:residual")
+    assert canonical(str(err.value).rsplit("e.g. ", 1)[1]) == canonical(f"{baseline}+se@{point}")
+    stacked = canonical(f"{baseline}+se@{point}+eca@{point}")
+    assert stacked.modules == ("se", "eca") and canonical(str(stacked)) == stacked
+
+
+def test_insertions_beyond_the_limit_are_refused_before_anything_is_resolved():
+    allowed = "+".join(["unet", *(f"se@dec{i % 4 + 1}" for i in range(MAX_INSERTIONS))])
+    assert len(parse(allowed).insertions) == MAX_INSERTIONS
+    with pytest.raises(SuiteError, match=f"more than {MAX_INSERTIONS} insertions") as err:
+        parse("resnet18" + "+se" * 5000)
+    assert len(str(err.value)) < 300

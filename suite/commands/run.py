@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from suite.errors import SuiteError
+from suite.errors import Interrupted, SuiteError
 from suite.grid import GridRequest
 from suite.records import Job, RunRecord
 from suite.runner import GridOutcome, run_grid
@@ -49,7 +49,8 @@ def _literal(text: str) -> object:
 class GridProgress:
     """Two rich progress bars: the grid (done/total, ETA) and the run in hand (epoch, loss, metric)."""
 
-    def __init__(self) -> None:
+    def __init__(self, planned: list[set[str]]) -> None:
+        self.planned = planned  # the run keys of every grid planned so far, for ``runs_kept``
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -72,6 +73,7 @@ class GridProgress:
         self.progress.__exit__(*exc)
 
     def on_plan(self, grid, todo: int) -> None:
+        self.planned.append({job.key for job in grid.jobs})
         stored = len(grid.jobs) - todo
         console.print(
             f"[bold]{grid.dataset}[/]: {len(grid.specs)} specs x {grid.manifest.k} folds x "
@@ -122,21 +124,36 @@ def _requests(variants: list[str], grid: str | None, options: dict, overrides: d
 
 def _run_all(requests: list[GridRequest], store: str | None, executor: str, retry_failed: bool = False) -> None:
     """Train each grid in turn; every grid is checked first, so a mistake in the last one stops the
-    command before the first one trains."""
+    command before the first one trains. A signal stops it with the count of the runs kept."""
     from suite.grid import resolve
 
     for request in requests:
         resolve(request)
-    for request in requests:
-        if len(requests) > 1:
-            changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
-            console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
-        _run(request, store, executor, retry_failed)
+    planned: list[set[str]] = []
+    try:
+        for request in requests:
+            if len(requests) > 1:
+                changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
+                console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
+            _run(request, store, executor, planned, retry_failed)
+    except Interrupted as err:
+        raise Interrupted(err.signum, runs_kept(store, planned)) from None
 
 
-def _run(request: GridRequest, store: str | None, executor: str, retry_failed: bool = False) -> GridOutcome:
+def runs_kept(store: str | None, planned: list[set[str]]) -> int:
+    """How many runs of the planned grids the store holds (done or failed), read after the runner let go
+    of the store: a run committed just before the signal counts, one rolled back does not."""
+    from suite.store import read_runs
+
+    keys = set().union(*planned)
+    return int(read_runs(store, status=None)["key"].isin(keys).sum()) if keys else 0
+
+
+def _run(
+    request: GridRequest, store: str | None, executor: str, planned: list[set[str]], retry_failed: bool = False
+) -> GridOutcome:
     started = time.perf_counter()
-    with GridProgress() as bars:
+    with GridProgress(planned) as bars:
         outcome = run_grid(
             request,
             store,
@@ -172,7 +189,7 @@ def register(app: typer.Typer) -> None:
         grid: Optional[str] = typer.Option(None, help="A variant set instead of --variant: a name in variants/ (demo, ci-digits, ...) or a YAML path."),
         dataset: Optional[str] = typer.Option(None, help="Dataset name (suite data list); default: cifar10 for cls, kvasir-seg for seg."),
         data_root: Optional[str] = typer.Option(None, help="Folder holding the dataset files."),
-        folds: Optional[int] = typer.Option(None, help="k of the k-fold split (>= 2; default 5)."),
+        folds: Optional[int] = typer.Option(None, help="k of the k-fold split (>= 3, the fewest a verdict accepts; default 5)."),
         seeds: Optional[int] = typer.Option(None, help="Repeats per fold with different init/order/augmentation seeds (default 1)."),
         split_seed: Optional[int] = typer.Option(None, help="Seed of the fold split (default 0)."),
         profile: Optional[str] = typer.Option(None, help="Recipe profile: quick (CPU minutes; the default) or full (GPU, paper numbers)."),
