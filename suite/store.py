@@ -229,22 +229,47 @@ def read_runs(path: str | Path | None, status: str | None = "done", dataset: str
     path = resolve_store_path(path)
     if not path.exists():
         return frame([])
+    if path.is_dir():
+        raise StoreError(f"the store {path} is a folder; pass the database file in it with --store")
     _check_header(path)
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-    except sqlite3.Error as err:
-        raise _unreadable(path, err) from None
+        conn = _connect_read_only(path)
+    except sqlite3.DatabaseError as err:
+        raise _read_error(path, err) from None
     conn.row_factory = sqlite3.Row
     try:
         if check_version(conn, path) == 0:
             return frame([])
         return frame(_select(conn, {"status": status, "dataset": dataset}, skip_none=True))
     except sqlite3.DatabaseError as err:
-        if "not a database" in str(err) or "malformed" in str(err):
-            raise _corrupt(path) from None
-        raise _unreadable(path, err) from None
+        raise _read_error(path, err) from None
     finally:
         conn.close()
+
+
+def _read_error(path: Path, err: sqlite3.DatabaseError) -> StoreError:
+    return _corrupt(path) if "not a database" in str(err) or "malformed" in str(err) else _unreadable(path, err)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection. A WAL store needs its ``-shm`` file, which a read-only medium (a
+    read-only mount, a folder this user cannot write) cannot hold; there nothing can write the store
+    either, so it is opened immutable, unless a ``-wal`` file holds commits that would be skipped."""
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        conn.execute("PRAGMA schema_version")  # opens the file and its -shm
+        return conn
+    except sqlite3.OperationalError as err:
+        conn.close()
+        if os.access(path.parent, os.W_OK) or "unable to open" not in str(err):
+            raise
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"the store {path} is on a read-only medium and its last commits are still in {wal.name}; "
+            "copy the store's folder to a writable place and read it there"
+        )
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
 
 
 def _git_commit() -> str | None:

@@ -45,9 +45,15 @@ def print_comparison(console: Console, comparisons: list[Comparison]) -> None:
 def _load_runs(store: str | None) -> pd.DataFrame:
     """Every run in the store, failed ones included (they make a comparison refuse, not vanish)."""
     from suite.report import MAKE_RUNS
-    from suite.store import read_runs, resolve_store_path
+    from suite.store import STORE_ENV, read_runs, resolve_store_path
 
-    runs = read_runs(store, status=None)
+    path = resolve_store_path(store)
+    if not path.exists():
+        given = "--store" if store else f"${STORE_ENV}" if os.environ.get(STORE_ENV) else "the default store"
+        raise StoreError(
+            f"no store at {path} (no such file, from {given}); check the path, pass --store PATH, or {MAKE_RUNS}"
+        )
+    runs = read_runs(path, status=None)
     if runs.empty:
         raise StoreError(f"no runs in the store {resolve_store_path(store)}; {MAKE_RUNS}")
     return runs
