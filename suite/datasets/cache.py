@@ -11,6 +11,7 @@ Memory cache: a process-level dict from key to ``LoadedDataset`` (treat it as re
 from __future__ import annotations
 
 import hashlib
+import shlex
 from pathlib import Path
 
 import torch
@@ -60,10 +61,12 @@ def scan_dataset(name: str, root: str | Path | None = None, *, download: bool | 
     return card, scan
 
 
-def raise_problems(name: str, scan: Scan) -> None:
+def raise_problems(name: str, scan: Scan, root: str | Path | None = None) -> None:
+    """The first problem of a scan as a DataError; the command that lists them all reads the same ``root``."""
     if scan.problems:
+        where = f" --root {shlex.quote(str(root))}" if root is not None else ""
         more = (
-            f" (and {len(scan.problems) - 1} more problems: run `suite data verify {name}`)"
+            f" (and {len(scan.problems) - 1} more problems: run `suite data verify {name}{where}`)"
             if len(scan.problems) > 1
             else ""
         )
@@ -128,7 +131,7 @@ def _from_payload(card: Card, payload: dict, mean: tuple, std: tuple) -> LoadedD
 def load_dataset(name: str, root: str | Path | None = None, image_size: int | None = None) -> LoadedDataset:
     """The whole dataset as uint8 tensors at ``image_size`` (default: the card's), decoded at most once."""
     card, scan = scan_dataset(name.lower(), root)
-    raise_problems(card.name, scan)
+    raise_problems(card.name, scan, root)
     size = image_size or card.image_size
     folder = cache_root() / "decoded" / card.name
     content = fingerprint(scan, folder / "file-hashes.json")
