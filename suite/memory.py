@@ -1,15 +1,16 @@
-"""Does a training run fit in memory? A lower estimate from the network built on the meta device, held
+"""Does a training run fit in memory? An estimate from the network built on the meta device, held
 against what the device has, so a grid that cannot fit is refused before any data is read.
 
-The estimate errs low on purpose, so a run that would fit is never refused:
+The estimate leaves out what is hard to know (activation gradients and workspace during the backward
+pass, the allocator's slack), so it stays below a run's real peak and a run that fits is not refused:
 
 - data: every published sample as uint8 images (and masks) at the recipe's size, held whole in memory
   (on the GPU too when training there);
 - weights: 4 bytes per parameter for the weights, 4 for their gradients and 4 per optimizer state
   (AdamW keeps 2, SGD 1);
 - activations: the output of every layer at the training batch size, in float32 (bfloat16 under CUDA
-  autocast), about what autograd keeps for the backward pass (element-wise steps inside a layer are
-  not counted); at evaluation the two largest outputs at the evaluation batch size, if more.
+  autocast): within 25% of what autograd keeps for the backward pass on every baseline
+  (tests/test_memory.py); at evaluation the two largest outputs at the evaluation batch size, if more.
 
 Available: on CPU the memory the kernel reports available (``MemAvailable``), lowered to what the
 cgroup (container) limit leaves; on CUDA the free device memory (``torch.cuda.mem_get_info``).
@@ -84,7 +85,8 @@ def layer_outputs(model: nn.Module, input_shape: tuple[int, ...]) -> list[int]:
 
 
 def training_need(model: nn.Module, recipe, in_channels: int, samples: int, task: str, device: str) -> MemoryNeed:
-    """The lower estimate for training ``model`` (built on the meta device) under ``recipe``."""
+    """The estimate for training ``model`` (built on the meta device) under ``recipe`` on ``samples`` images
+    (batches larger than the data count as the whole data)."""
     size = recipe.image_size
     outputs = layer_outputs(model, (1, in_channels, size, size))
     element = 2 if recipe.amp and device.startswith("cuda") else 4

@@ -170,6 +170,32 @@ def test_a_failed_run_is_kept_and_trained_again_only_on_retry(tmp_path: Path, mo
     assert len(runs) == 6 and runs["key"].is_unique and set(runs["status"]) == {"done"}
 
 
+def test_cpu_memory_exhausted_in_training_is_a_failed_run_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    import torch
+
+    from suite.train.run_one import run_one
+
+    run_one_module = importlib.import_module("suite.train.run_one")
+    grid = plan(GridRequest(["unet+se"], dataset="shapes", folds=3, overrides=dict(TINY)))
+
+    def allocate_a_pebibyte(*args, **kwargs):
+        return torch.empty(2**50, dtype=torch.uint8)  # the real CPU allocator refuses it
+
+    monkeypatch.setattr(run_one_module, "train_one_epoch", allocate_a_pebibyte)
+    record = run_one(grid.jobs[0], grid.data)
+    assert record.status == "failed" and record.error.startswith("out of memory on cpu in epoch 1 (")
+    assert "--batch-size" in record.error and "\n" not in record.error
+
+    def a_bug(*args, **kwargs):
+        raise RuntimeError("shape mismatch in a module")
+
+    monkeypatch.setattr(run_one_module, "train_one_epoch", a_bug)
+    with pytest.raises(RuntimeError, match="shape mismatch"):  # other errors are bugs, not failed runs
+        run_one(grid.jobs[0], grid.data)
+
+
 @pytest.mark.slow
 def test_classification_grid_on_digits_through_the_command_line(tmp_path: Path) -> None:
     store = tmp_path / "suite.db"

@@ -27,6 +27,8 @@ from suite.train.losses import make_loss
 from suite.train.schedule import make_optimizer, make_scheduler
 
 Progress = Callable[[dict], None]
+# What torch's CPU allocator says when malloc fails; it raises a plain RuntimeError, not OutOfMemoryError.
+CPU_OUT_OF_MEMORY = "DefaultCPUAllocator: can't allocate memory"
 
 
 def _now() -> str:
@@ -124,7 +126,7 @@ class _Trainer:
         return {name: value for name, value in metrics.items() if name != "loss"}
 
 
-def _out_of_memory(err: torch.OutOfMemoryError, device: torch.device, curves: dict) -> str:
+def _out_of_memory(err: RuntimeError, device: torch.device, curves: dict) -> str:
     """The failed run's reason, with the way out; frees what the run left cached on the GPU."""
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -188,7 +190,9 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
                 record.test_metrics = {name: value for name, value in test.items() if name != "loss"}
         except NonFiniteLoss as err:
             record.status, record.error = "failed", str(err)
-        except torch.OutOfMemoryError as err:
+        except RuntimeError as err:  # torch.OutOfMemoryError (CUDA) is one, and so is what the CPU allocator raises
+            if not (isinstance(err, torch.OutOfMemoryError) or CPU_OUT_OF_MEMORY in str(err)):
+                raise
             record.status, record.error = "failed", _out_of_memory(err, device, record.curves)
     record.wall_s = time.perf_counter() - start
     record.finished_at = _now()
