@@ -1,0 +1,45 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop ``suite run`` with one line and exit code 130 / 143 during the cost
+measurement, during training and during a store write; the store passes SQLite's integrity check and
+holds exactly the runs the line counts. Real subprocesses on a tiny digits grid (tests/_interrupt.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _interrupt import MOMENTS, RUNS, SIGNALS, RunningGrid, can_see_waits, integrity, resume, stored_runs
+
+from suite.store import read_runs
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+@pytest.mark.parametrize("name", SIGNALS)
+def test_a_signal_stops_the_grid_with_one_line_and_a_sound_store(name: str, moment: str, tmp_path: Path) -> None:
+    if moment == "store write" and not can_see_waits():
+        pytest.skip("needs /proc/PID/task/TID/wchan to see the process wait for the store's lock")
+    signum, code = SIGNALS[name]
+    store = tmp_path / "suite.db"
+    grid = RunningGrid(store)
+    grid.stop_at(moment, signum)
+    returned, out, err = grid.finish()
+    kept = stored_runs(store)
+    runs = "run" if kept == 1 else "runs"
+    assert returned == code, err
+    assert err.strip().splitlines() == [f"interrupted; {kept} {runs} kept, run the same command to resume"]
+    assert "Traceback" not in out + err
+    assert integrity(store) == "ok"
+    assert kept == {"cost": 0, "training": kept, "store write": 1}[moment], "stopped at another moment"
+    assert 0 <= kept < RUNS
+
+
+def test_the_interrupted_grid_resumes_to_every_run_once(tmp_path: Path) -> None:
+    store = tmp_path / "suite.db"
+    grid = RunningGrid(store)
+    grid.stop_at("training", SIGNALS["SIGINT"][0])
+    assert grid.finish()[0] == 130
+    finished = resume(store)
+    assert finished.returncode == 0, finished.stderr
+    runs = read_runs(store, status=None)
+    assert len(runs) == RUNS and runs["key"].is_unique and set(runs["status"]) == {"done"}
