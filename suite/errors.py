@@ -5,6 +5,12 @@ and keeps its traceback. ``Interrupted`` is no error but a signal: one line too,
 """
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for a one-line message, cut to about ``limit`` characters when longer."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 20]}...({len(text)} characters)"
+
+
 class SuiteError(ValueError):
     """A mistake in the user's input; ``str(err)`` is the whole message."""
 

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from suite._resources import folder
-from suite.errors import SuiteError
+from suite.errors import SuiteError, shown
 from suite.records import stable_hash
 
 PROFILES = ("quick", "full")
@@ -120,8 +120,12 @@ def _type_names(field_type: str) -> tuple[type, ...]:
 
 
 def parse_text(text: str) -> Any:
-    """A command-line value as YAML (``true``, ``8``, ``[64, 32]``, ``null``), plus floats like ``3e-4``."""
-    value = yaml.safe_load(text)
+    """A command-line value as YAML (``true``, ``8``, ``[64, 32]``, ``null``), plus floats like ``3e-4``;
+    text that is no YAML value stays text (and a key that wants a number then says so)."""
+    try:
+        value = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: an integer of more than 4300 digits
+        return text
     if isinstance(value, str):
         try:
             return float(value)
@@ -142,13 +146,13 @@ def _coerce(name: str, value: Any, allowed: tuple[type, ...]) -> Any:
         ok = isinstance(value, allowed)
     if not ok:
         wanted = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
-        raise SuiteError(f"recipe key {name!r} must be {wanted}, got {value!r}")
+        raise SuiteError(f"recipe key {name!r} must be {wanted}, got {shown(value)}")
     return value
 
 
 def _set_field(recipe: Recipe, name: str, value: Any) -> None:
     if name not in FIELDS:
-        raise SuiteError(f"unknown recipe key {name!r}; valid keys: {', '.join(FIELDS)}, model.<kwarg>")
+        raise SuiteError(f"unknown recipe key {shown(name)}; valid keys: {', '.join(FIELDS)}, model.<kwarg>")
     value = _coerce(name, value, _type_names(FIELDS[name].type))
     if name == "model":
         value = dict(value)
@@ -175,7 +179,7 @@ def _apply_override(recipe: Recipe, baseline: str, dotted: str, value: Any) -> N
     valid = _model_kwargs(baseline)
     if valid is not None and model_key not in valid:
         raise SuiteError(
-            f"unknown model key {dotted!r} for {baseline}; valid: {', '.join(f'model.{k}' for k in valid)}"
+            f"unknown model key {shown(dotted)} for {baseline}; valid: {', '.join(f'model.{k}' for k in valid)}"
         )
     recipe.model[model_key] = parse_text(value) if isinstance(value, str) else value
 
@@ -185,7 +189,7 @@ def _validate(recipe: Recipe, task: str) -> None:
     for name, choices in checks.items():
         if getattr(recipe, name) not in choices:
             raise SuiteError(
-                f"recipe {name} {getattr(recipe, name)!r} is not valid for {task}; choose: {', '.join(choices)}"
+                f"recipe {name} {shown(getattr(recipe, name))} is not valid for {task}; choose: {', '.join(choices)}"
             )
     for name, valid in RANGES.items():
         value = getattr(recipe, name)

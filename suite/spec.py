@@ -20,7 +20,7 @@ import ast
 import re
 from dataclasses import dataclass, replace
 
-from suite.errors import SuiteError
+from suite.errors import SuiteError, shown
 
 MODES = ("after", "residual", "replace")
 # Insertions one spec may have: far above any ablation, far below what exhausts memory while counting FLOPs.
@@ -93,8 +93,7 @@ class _Parser:
 
     def fail(self, what: str) -> SuiteError:
         found = repr(self.text[self.pos]) if self.pos < len(self.text) else "end of spec"
-        shown = self.text if len(self.text) <= 80 else f"{self.text[:60]}...({len(self.text)} characters)"
-        pointer = f"{shown!r} at character {self.pos + 1}"
+        pointer = f"{shown(self.text)} at character {self.pos + 1}"
         return SuiteError(
             f"bad variant spec {pointer}: expected {what}, found {found}; "
             "form: baseline+module(key=value)@point,point:mode, e.g. unet+se@decoder"

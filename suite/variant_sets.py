@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from suite._resources import folder
-from suite.errors import SuiteError
+from suite.errors import SuiteError, shown
 from suite.grid import GridRequest
 
 VARIANT_SET_DIR = folder("variants")
@@ -88,8 +88,7 @@ def _check_type(where: str, name: str, value: object) -> None:
     allowed = tuple(typing.get_origin(t) or t for t in (typing.get_args(GRID_TYPES[name]) or (GRID_TYPES[name],)))
     if isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
         wanted = " or ".join(_TYPE_WORDS.get(t, t.__name__) for t in allowed)
-        shown = repr(value) if len(repr(value)) <= 60 else f"{repr(value)[:57]}..."
-        raise SuiteError(f"{where}: {name!r} must be {wanted}, got {shown}")
+        raise SuiteError(f"{where}: {name!r} must be {wanted}, got {shown(value)}")
 
 
 def _grid(path: Path, number: int, entry: object) -> GridRequest:

@@ -23,27 +23,17 @@ DEMO_SET = "demo"
 
 
 def _overrides(epochs, batch_size, lr, image_size, settings: list[str]) -> dict:
+    """Recipe overrides from the options; ``--set`` values stay text, which ``load_recipe`` reads as YAML."""
     overrides: dict = {}
     for setting in settings:
         name, sep, value = setting.partition("=")
-        if not sep or not name:
+        if not sep or not name.strip():
             raise SuiteError(f"--set {setting!r} is not KEY=VALUE; e.g. --set weight_decay=0.01 or --set model.width=16")
-        overrides[name.strip()] = _literal(value.strip())
+        overrides[name.strip()] = value.strip()
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("image_size", image_size)):
         if value is not None:
             overrides[name] = value
     return overrides
-
-
-def _literal(text: str) -> object:
-    import ast
-
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 class GridProgress:
