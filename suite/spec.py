@@ -17,7 +17,9 @@ nothing is evaluated.
 from __future__ import annotations
 
 import ast
+import math
 import re
+import warnings
 from dataclasses import dataclass, replace
 
 from suite.errors import SuiteError, shown
@@ -177,12 +179,17 @@ class _Parser:
         if raw in ("true", "false"):
             return raw == "true"
         try:
-            value = ast.literal_eval(raw)
+            with warnings.catch_warnings():  # an odd escape in a quoted value ('\T') is the user's text, not ours
+                warnings.simplefilter("ignore")
+                value = ast.literal_eval(raw)
         except (ValueError, SyntaxError):
             if _BARE_WORD.fullmatch(raw):
                 return raw
             self.pos = start
             raise self.fail("a literal value (number, true/false, or a word)") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.pos = start
+            raise self.fail("a finite number")
         if isinstance(value, bool) or type(value) in (int, float, str):
             return value
         self.pos = start
