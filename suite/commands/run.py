@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from suite.errors import Interrupted, SuiteError
+from suite.errors import Interrupted, SuiteError, shown
 from suite.grid import GridRequest
 from suite.records import Job, RunRecord
 from suite.runner import GridOutcome, run_grid
@@ -28,7 +28,7 @@ def _overrides(epochs, batch_size, lr, image_size, settings: list[str]) -> dict:
     for setting in settings:
         name, sep, value = setting.partition("=")
         if not sep or not name.strip():
-            raise SuiteError(f"--set {setting!r} is not KEY=VALUE; e.g. --set weight_decay=0.01 or --set model.width=16")
+            raise SuiteError(f"--set {shown(setting)} is not KEY=VALUE; e.g. --set weight_decay=0.01 or --set model.width=16")
         overrides[name.strip()] = value.strip()
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("image_size", image_size)):
         if value is not None:
