@@ -117,10 +117,10 @@ def _run_all(requests: list[GridRequest], store: str | None, executor: str, retr
     command before the first one trains. A signal stops it with the count of the runs kept."""
     from suite.grid import resolve
 
-    for request in requests:
-        resolve(request)
     planned: list[set[str]] = []
     try:
+        for request in requests:
+            resolve(request)
         for request in requests:
             if len(requests) > 1:
                 changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
