@@ -64,6 +64,7 @@ ROWS = [
     # data
     ("run -v unet+se --dataset kvasir-seg --data-root {tmp}/loop", 1, "is a symbolic link that cannot be followed"),
     ("data verify kvasir-seg --root {tmp}/loop", 1, "Too many levels of symbolic links"),
+    ("run -v unet+se --dataset kvasir-seg --data-root {tmp}/root-loop", 1, "data root {tmp}/root-loop is a symbolic link"),
     ("run -v unet+se --dataset kvasir-seg --data-root {tmp}/unpaired", 1, "suite data verify kvasir-seg --root {tmp}/unpaired"),
     # stores and report options
     ("compare --store {tmp}/sute.db", 1, "no store at {tmp}/sute.db (no such file"),
@@ -99,6 +100,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     loop = write_kvasir(folder / "loop", count=4) / "Kvasir-SEG" / "images"
     (loop / "a.jpg").symlink_to(loop / "b.jpg")
     (loop / "b.jpg").symlink_to(loop / "a.jpg")
+    (folder / "root-loop").symlink_to(folder / "root-loop")
     masks = write_kvasir(folder / "unpaired", count=4) / "Kvasir-SEG" / "masks"
     for name in ("cju0001abc.jpg", "cju0002abc.jpg"):
         (masks / name).unlink()
