@@ -3,6 +3,8 @@
 Every cell of a (dataset, fold, seed) shares its manifest, its seeds and its recipe between the baseline
 and the variants, so one variable changes: the module. Jobs whose key is already in the store are
 skipped by the runner, so baselines are shared by every variant and a finished grid trains nothing.
+``resolve`` checks a request before any data is read or the store is opened, down to building every
+spec at the recipe's size on the meta device and estimating the memory its runs need.
 """
 
 from __future__ import annotations
@@ -84,8 +86,9 @@ class ResolvedRequest:
 
 
 def resolve(request: GridRequest) -> ResolvedRequest:
-    """Check ``request`` without reading data: specs, task, dataset name, recipes and their image size.
-    Raises ``SuiteError`` with the fix, so a list of grids can be checked before any of them trains."""
+    """Check ``request`` without reading data: specs, task, dataset name, recipes and their image size,
+    then ``preflight``. Raises ``SuiteError`` with the fix, so a list of grids can be checked before any
+    of them trains."""
     from suite.datasets import DATASETS
     from suite.recipe import load_recipe
 

@@ -236,7 +236,7 @@ def test_se_resnet50_is_timms_seresnet50():
 
 def test_same_spec_rebuilds_the_same_structure():
     """A checkpoint of a variant loads strictly into a fresh build of its key and gives the same outputs."""
-    first, size = smoke_build("vit_tiny+se@block1,block5:residual+se(rd_ratio=0.5)@block5")
+    first, size = smoke_build("vit_tiny+se@block1,block5:residual+eca@block5")
     second, _ = smoke_build(first.key)
     second.model.load_state_dict(first.model.state_dict(), strict=True)
     x = torch.randn(2, 3, size, size)
@@ -333,7 +333,7 @@ def test_conv_module_replaces_the_block_with_the_points_channels(probes):
 
 def test_a_block_is_replaced_once(probes):
     with pytest.raises(SuiteError, match="replaced twice"):
-        smoke_build("unet+probeconv@enc2+probeconv@enc*")
+        smoke_build("unet+probeconv@enc2+dsconv@enc*")
 
 
 def test_fusion_merges_decoder_into_skip_before_concatenation(probes):

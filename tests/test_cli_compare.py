@@ -187,5 +187,6 @@ def test_module_entry_point_prints_one_line_and_exits_1(tmp_path):
         [sys.executable, "-m", "suite", "compare"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: no runs in the store")
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: no store at {tmp_path / 'missing.db'}")
+    assert "(no such file, from $SUITE_STORE)" in done.stderr
     assert "suite demo" in done.stderr and "Traceback" not in done.stderr

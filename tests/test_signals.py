@@ -1,15 +1,14 @@
 """Ctrl-C (SIGINT) and SIGTERM stop ``suite run`` with one line and exit code 130 / 143 during the cost
 measurement, during training and during a store write; the store passes SQLite's integrity check and
-holds exactly the runs the line counts. Real subprocesses on a tiny digits grid (tests/_interrupt.py)."""
+holds exactly the runs the line counts. Real subprocesses on a tiny digits grid (tests/_interrupt.py);
+that the same command then resumes is tested after kill -9 at the same moments (test_run.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from _interrupt import MOMENTS, RUNS, SIGNALS, RunningGrid, can_see_waits, integrity, resume, stored_runs
-
-from suite.store import read_runs
+from _interrupt import MOMENTS, RUNS, SIGNALS, RunningGrid, can_see_waits, integrity, stored_runs
 
 pytestmark = pytest.mark.slow
 
@@ -33,13 +32,3 @@ def test_a_signal_stops_the_grid_with_one_line_and_a_sound_store(name: str, mome
     assert kept == {"cost": 0, "training": kept, "store write": 1}[moment], "stopped at another moment"
     assert 0 <= kept < RUNS
 
-
-def test_the_interrupted_grid_resumes_to_every_run_once(tmp_path: Path) -> None:
-    store = tmp_path / "suite.db"
-    grid = RunningGrid(store)
-    grid.stop_at("training", SIGNALS["SIGINT"][0])
-    assert grid.finish()[0] == 130
-    finished = resume(store)
-    assert finished.returncode == 0, finished.stderr
-    runs = read_runs(store, status=None)
-    assert len(runs) == RUNS and runs["key"].is_unique and set(runs["status"]) == {"done"}
