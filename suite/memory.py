@@ -52,7 +52,9 @@ class MemoryNeed:
         return self.data + self.model
 
     def describe(self) -> str:
-        parts = (("data", self.data), ("weights, gradients, optimizer", self.weights), ("activations", self.activations))
+        parts = (
+            ("data", self.data), ("weights, gradients, optimizer", self.weights), ("activations", self.activations)
+        )
         return f"{_gib(self.total)} ({', '.join(f'{name} {_gib(size)}' for name, size in parts)})"
 
 

@@ -194,7 +194,9 @@ def _validate(recipe: Recipe, task: str) -> None:
     for name, valid in RANGES.items():
         value = getattr(recipe, name)
         if value is not None and value not in valid:
-            raise SuiteError(f"recipe {name} must be a finite number in {valid}, got {value}; set another with --set {name}=VALUE")
+            raise SuiteError(
+                f"recipe {name} must be a finite number in {valid}, got {value}; set another with --set {name}=VALUE"
+            )
     if recipe.warmup_epochs > recipe.epochs:
         raise SuiteError(
             f"recipe warmup_epochs {recipe.warmup_epochs} is longer than the {recipe.epochs} epochs of training; "

@@ -250,7 +250,8 @@ def _check_once_per_point(baseline: str, insertions: list[Insertion]) -> None:
             raise SuiteError(
                 f"{last.module} is placed twice at {baseline} point {shared[0]!r} (insertions {number} and "
                 f"{len(insertions)}); a module goes at most once per point: drop one of them, or name "
-                f"every point in one insertion, e.g. {baseline}+{last.module}@{','.join(dict.fromkeys(earlier.points + last.points))}"
+                f"every point in one insertion, e.g. "
+                f"{baseline}+{last.module}@{','.join(dict.fromkeys(earlier.points + last.points))}"
             )
 
 

@@ -25,6 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MOMENTS = ("cost", "training", "store write")
 RUNS = 6  # resnet18 and resnet18+se x 3 folds
+# The runs a store can hold when the grid is stopped at each moment: none before training, some while
+# training, and at a store write the first one only (the second one's transaction is abandoned).
+KEPT_AT = {"cost": range(0, 1), "training": range(1, RUNS), "store write": range(1, 2)}
 TIMEOUT_S = 300
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}  # one torch thread: on a busy machine two are many times slower
 

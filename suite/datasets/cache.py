@@ -52,7 +52,10 @@ def scan_dataset(name: str, root: str | Path | None = None, *, download: bool | 
     card: Card = entry.meta["card"]
     path = resolve_root(entry.name, root)
     if path.is_symlink() and not path.exists():
-        raise DataError(f"the data root {path} is a symbolic link that cannot be followed (a loop, or to nothing); point it at the dataset")
+        raise DataError(
+            f"the data root {path} is a symbolic link that cannot be followed (a loop, or to nothing); "
+            "point it at the dataset"
+        )
     scan = entry.obj(path, card)
     allowed = root is None if download is None else download
     if scan.missing and card.origin == "download" and allowed:
