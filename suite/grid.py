@@ -132,7 +132,7 @@ def preflight(resolved: ResolvedRequest, card, device: str) -> None:
         with torch.device("meta"):
             built = build_variant(spec, resolved.task, classes, card.in_channels, recipe.image_size, **recipe.model)
         need = training_need(built.model, recipe, card.in_channels, samples, resolved.task, device)
-        check_fits(spec, need, recipe, device)
+        check_fits(spec, need, device, f"to train at {recipe.image_size} px, batch {recipe.batch_size}")
 
 
 def plan(request: GridRequest) -> Grid:

@@ -18,6 +18,7 @@ cgroup (container) limit leaves; on CUDA the free device memory (``torch.cuda.me
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,10 @@ _CGROUP_FILES = (  # (limit, usage): cgroup v2, then v1
 class MemoryNeed:
     """Bytes one training run needs at least, by what holds them."""
 
-    data: int
-    weights: int  # weights, gradients and optimizer state
+    data: int  # the data set (training) or the input batch
+    weights: int  # weights, with their gradients and optimizer state when training
     activations: int
+    training: bool = True
 
     @property
     def model(self) -> int:
@@ -52,9 +54,8 @@ class MemoryNeed:
         return self.data + self.model
 
     def describe(self) -> str:
-        parts = (
-            ("data", self.data), ("weights, gradients, optimizer", self.weights), ("activations", self.activations)
-        )
+        names = ("data", "weights, gradients, optimizer") if self.training else ("input", "weights")
+        parts = (*zip(names, (self.data, self.weights)), ("activations", self.activations))
         return f"{_gib(self.total)} ({', '.join(f'{name} {_gib(size)}' for name, size in parts)})"
 
 
@@ -127,8 +128,20 @@ def host_available() -> int:
     return available
 
 
-def check_fits(spec: str, need: MemoryNeed, recipe, device: str) -> None:
-    """Refuse a run whose lower estimate exceeds what ``device`` (and the host, for the data) has."""
+def inference_need(model: nn.Module, input_shape: tuple[int, ...]) -> MemoryNeed:
+    """The estimate for forward passes of ``model`` (built on the meta device) at ``input_shape`` (batch
+    first) without gradients: the input, the weights and the two largest layer outputs."""
+    batch, *one = input_shape
+    outputs = layer_outputs(model, (1, *one))
+    params = sum(p.numel() for p in model.parameters())
+    return MemoryNeed(math.prod(input_shape) * 4, params * 4, sum(sorted(outputs)[-2:]) * batch * 4, training=False)
+
+
+def check_fits(
+    spec: str, need: MemoryNeed, device: str, doing: str, options: str = "--image-size or --batch-size"
+) -> None:
+    """Refuse what needs more than ``device`` (and the host, for the data) has; ``doing`` says what,
+    e.g. "to train at 64 px, batch 32", ``options`` what to lower."""
     host = host_available()
     on_host = need.data if device.startswith("cuda") else need.total
     places = [("this machine has", on_host, host)]
@@ -138,7 +151,6 @@ def check_fits(spec: str, need: MemoryNeed, recipe, device: str) -> None:
     for place, needed, available in places:
         if needed > available:
             raise SuiteError(
-                f"{spec} needs at least {need.describe()} to train at {recipe.image_size} px, batch "
-                f"{recipe.batch_size}, but {place} {_gib(available)} free; lower --image-size or --batch-size, "
-                "or the module's or model's size arguments"
+                f"{spec} needs at least {need.describe()} {doing}, but {place} {_gib(available)} free; "
+                f"lower {options}, or the module's or model's size arguments"
             )

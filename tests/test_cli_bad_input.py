@@ -51,6 +51,8 @@ ROWS = [
     ("run -v resnet18+se --dataset digits --image-size 16000", 2, "needs at least"),
     ("run -v resnet18+se(rd_ratio=100000.0) --dataset digits", 2, "GiB (data"),
     ("run -v resnet18+se --dataset digits --profile huge", 2, "profile"),
+    ("inspect resnet18 --image-size 100000 --no-latency", 2, "to measure at 100000 px, batch 1, but this machine has"),
+    ("inspect resnet18+se(rd_ratio=1000000.0) --runs 3", 2, "lower --image-size or --throughput-batch"),
     # grid options
     ("run -v resnet18+se --dataset digits --folds 2", 2, "--folds 2 gives too few paired folds"),
     ("run -v resnet18+se --dataset digits --seeds 0", 2, "--seeds"),

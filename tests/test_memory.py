@@ -10,7 +10,7 @@ from suite.baselines import BASELINES
 from suite.build import build_variant
 from suite.errors import SuiteError
 from suite.grid import GridRequest, resolve
-from suite.memory import OPTIMIZER_STATES, MemoryNeed, check_fits, host_available, training_need
+from suite.memory import OPTIMIZER_STATES, MemoryNeed, check_fits, host_available, inference_need, training_need
 from suite.recipe import Recipe
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -59,6 +59,16 @@ def test_estimate_tracks_what_autograd_keeps_and_counts_the_weights_exactly(spec
     assert need.data == 100 * size * size * (3 + (task == "seg"))
 
 
+def test_inference_needs_the_input_the_weights_and_the_largest_outputs() -> None:
+    real = build_variant("unet", "seg", 1, 3, 32, width=4)
+    with torch.device("meta"):
+        meta = build_variant("unet", "seg", 1, 3, 32, width=4).model
+    need = inference_need(meta, (8, 3, 32, 32))
+    assert (need.data, need.weights) == (8 * 3 * 32 * 32 * 4, real.params * 4)
+    assert 8 * 4 * 32 * 32 * 4 <= need.activations <= 8 * 2 * 64 * 32 * 32 * 4  # two full-size maps, width 4 .. 64
+    assert need.describe().startswith(f"{need.total / 2**20:,.0f} MiB (input ")
+
+
 def test_batches_larger_than_the_data_count_as_the_whole_data() -> None:
     with torch.device("meta"):
         model = build_variant("resnet18", "cls", 10, 1, 8, width=4).model
@@ -68,13 +78,12 @@ def test_batches_larger_than_the_data_count_as_the_whole_data() -> None:
 
 def test_a_run_that_cannot_fit_is_refused_with_the_estimate() -> None:
     need = MemoryNeed(data=2**30, weights=3 * 2**30, activations=host_available())
-    recipe = Recipe(image_size=64, batch_size=32)
     with pytest.raises(SuiteError) as err:
-        check_fits("unet+se", need, recipe, "cpu")
+        check_fits("unet+se", need, "cpu", "to train at 64 px, batch 32")
     message = str(err.value)
     assert message.startswith("unet+se needs at least") and "data 1.0 GiB" in message and "64 px, batch 32" in message
     assert "--batch-size" in message and "\n" not in message
-    check_fits("unet+se", MemoryNeed(2**20, 2**20, 2**20), recipe, "cpu")
+    check_fits("unet+se", MemoryNeed(2**20, 2**20, 2**20), "cpu", "to train at 64 px, batch 32")
 
 
 @pytest.mark.parametrize(

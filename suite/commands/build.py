@@ -108,6 +108,7 @@ def inspect_command(
     baseline_kwargs = {} if width is None else {"width": width}
     target = resolve_device(device)
     build_args = (task, num_classes, in_channels, image_size)
+    _check_fits(spec, build_args, baseline_kwargs, target, 1 if no_latency else throughput_batch)
     built = build_variant(spec, *build_args, **baseline_kwargs)
     plain = None if built.spec.is_baseline else build_variant(baseline, *build_args, **baseline_kwargs).model
     input_shape = (1, in_channels, image_size, image_size)
@@ -130,6 +131,23 @@ def inspect_command(
         from suite.commands import _build_tables
 
         _build_tables.print_inspection(Console(), report)
+
+
+def _check_fits(spec: str, build_args: tuple, baseline_kwargs: dict, device, batch: int | None) -> None:
+    """Build ``spec`` on the meta device and refuse, with the estimate, what the device cannot hold."""
+    import torch
+
+    from suite.build import build_variant
+    from suite.cost import DEFAULT_THROUGHPUT_BATCH
+    from suite.memory import check_fits, inference_need
+
+    _, _, in_channels, image_size = build_args
+    batch = max(1, DEFAULT_THROUGHPUT_BATCH[device.type] if batch is None else batch)
+    with torch.device("meta"):
+        model = build_variant(spec, *build_args, **baseline_kwargs).model
+    need = inference_need(model, (batch, in_channels, image_size, image_size))
+    doing = f"to measure at {image_size} px, batch {batch}"
+    check_fits(spec, need, str(device), doing, "--image-size or --throughput-batch")
 
 
 def default_task(baseline: str) -> str:
