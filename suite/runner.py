@@ -14,17 +14,35 @@ from typing import Callable
 
 from suite.grid import Grid, GridRequest, plan
 from suite.records import Job, RunRecord
+from suite.studies import Study, grid_study
 
 
 @dataclass
 class GridOutcome:
-    """What one ``suite run`` did: the grid, how many runs it trained and how many it found stored."""
+    """What one ``suite run`` did: the grid, its study, how many runs it trained and how many it found stored."""
 
     grid: Grid
+    study: Study
     trained: int
     skipped: int
     failed: int
     store_path: str
+
+
+def grid_study_of(request: GridRequest, grid: Grid) -> Study:
+    """The grid as a study: its variants as planned are the Holm family of its verdicts."""
+    recipes = {job.spec: job.recipe_hash for job in grid.jobs}
+    variants = [spec for spec in grid.specs if spec not in grid.baselines]
+    design = {
+        "variants": variants,
+        "dataset": grid.dataset,
+        "folds": request.folds,
+        "seeds": request.seeds,
+        "split_seed": request.split_seed,
+        "profile": request.profile,
+        "overrides": request.overrides,
+    }
+    return grid_study(design, variants, grid.dataset, grid.manifest.sha256, recipes)
 
 
 def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
@@ -35,7 +53,7 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     paired difference taken under one machine load.
     """
     from suite.build import build_variant
-    from suite.cost import measure_latencies, measure_cost
+    from suite.cost import measure_cost, measure_latencies
     from suite.spec import parse
 
     data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
@@ -78,6 +96,7 @@ def run_grid(
 
     grid = plan(request)
     with Store(store_path) as store:
+        study = store.add_study(grid_study_of(request, grid))
         stored = store.keys(status="done" if retry_failed else None)
         todo = [job for job in grid.jobs if job.key not in stored]
         if on_plan:
@@ -92,4 +111,4 @@ def run_grid(
             failed += record.status != "done"
             if on_record:
                 on_record(record)
-        return GridOutcome(grid, trained, len(grid.jobs) - len(todo), failed, str(store.path))
+        return GridOutcome(grid, study, trained, len(grid.jobs) - len(todo), failed, str(store.path))

@@ -16,8 +16,14 @@ import pytest
 from _verdict_rows import CLS_DATASET, SEG_DATASET, effect_grid, runs_frame
 
 from suite import __version__
-from suite.report import FORMATS, SCHEMA_PATH, SCHEMA_VERSION, Report, build_report, render
+from suite.reports import FORMATS
+from suite.reports.json_document import SCHEMA_PATH, SCHEMA_VERSION
 from suite.reports.latex import escape
+from suite.reports.model import Report, build_report
+from suite.reports.render import render
+from suite.verdict_names import HOLDS, HOLDS_BEYOND_DELTA
+
+CLAIMS = (HOLDS, HOLDS_BEYOND_DELTA)
 
 VARIANTS = ("resnet18+se", "resnet18+cbam", "vit_tiny+se(rd_ratio=0.25)@block_1")
 
@@ -52,7 +58,7 @@ def report(runs) -> Report:
 
 def test_report_gathers_verdicts_and_provenance(runs, report):
     verdicts = {c.variant: c.verdict for c in report.comparisons}
-    assert verdicts[VARIANTS[0]] == "holds" and verdicts[VARIANTS[1]] == "worse"
+    assert verdicts[VARIANTS[0]] in CLAIMS and verdicts[VARIANTS[1]] == "worse"
     assert [s.title for s in report.sections] == [f"{CLS_DATASET} · accuracy", f"{SEG_DATASET} · dice"]
     prov = report.provenance
     assert prov["git_commits"] == ["abc1234", "def5678"]
@@ -73,7 +79,8 @@ def test_json_follows_its_schema(report):
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
     assert document["schema_version"] == SCHEMA_VERSION
-    assert document["verdict_counts"]["holds"] == sum(c.verdict == "holds" for c in report.comparisons)
+    for label in CLAIMS:
+        assert document["verdict_counts"][label] == sum(c.verdict == label for c in report.comparisons)
     by_variant = {c["variant"]: c for c in document["comparisons"]}
     for comp in report.comparisons:
         assert by_variant[comp.variant]["gain"] == pytest.approx(comp.gain)
@@ -91,7 +98,7 @@ def test_markdown_tables_fit_a_ci_summary(report):
     assert len(table_rows) == len(report.comparisons) + len({c.baseline for c in report.comparisons})
     header = next(line for line in text.splitlines() if line.startswith("| variant"))
     assert all(row.count(" | ") == header.count(" | ") for row in table_rows)
-    assert "holds" in text and "worse" in text and "percentage points" in text and "fraction (0-1)" in text
+    assert "holds" in text and "worse" in text and "percentage points" in text and "fraction 0-1" in text
     for needed in ("Nadeau & Bengio", "Holm", "GMACs", "ms, batch 1", "abc1234", "NVIDIA H100", f"suite {__version__}"):
         assert needed in text
 
@@ -114,7 +121,7 @@ def test_latex_is_a_booktabs_table_with_escaped_names(report):
     for line in body:
         for cell in line.split(" & "):
             assert not re.search(r"(?<!\\)[_%#&]", _without_math(cell)), f"unescaped LaTeX special in {cell!r}"
-    assert r"$\uparrow$" in joined and r"$\downarrow$" in joined
+    assert r"$\Uparrow$" in joined and r"$\downarrow$" in joined
 
 
 def test_latex_escape_handles_every_special():

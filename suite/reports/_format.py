@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.verdict import METRIC_UNITS, Comparison
-
-VERDICT_MARKS = {"holds": "↑", "worse": "↓", "no practical gain": "≈", "inconclusive": "?"}
+from suite.metric_catalog import metric_info
+from suite.verdict import Comparison
 
 
 def decimals(metric: str) -> int:
     """2 for percent metrics (accuracy 91.23), 4 for 0-1 fractions (Dice 0.8123)."""
-    return 2 if METRIC_UNITS.get(metric) == "%" else 4
-
-
-def metric_unit_text(metric: str) -> str:
-    """How the metric and its gain are measured, for captions."""
-    unit = METRIC_UNITS.get(metric)
-    if unit == "%":
-        return f"{metric} in % (0-100); gains in percentage points"
-    if unit:
-        return f"{metric} as a fraction (0-1); gains in the same unit"
-    return f"{metric} as stored; gains in the same unit"
+    return metric_info(metric).decimals
 
 
 def value(x: float | None, metric: str, signed: bool = False) -> str:
@@ -53,6 +42,24 @@ def p_value(p: float | None) -> str:
     if p is None:
         return "–"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def probability(p: float | None) -> str:
+    """A posterior probability as a percentage: 97%, >99.9%, <0.1%."""
+    if p is None:
+        return "–"
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{100 * p:.0f}%" if 0.01 <= p <= 0.99 else f"{100 * p:.1f}%"
+
+
+def posterior(comp: Comparison) -> str:
+    """P(gain > delta) / P(|gain| < delta) / P(gain < -delta), e.g. 91% / 9% / <0.1%."""
+    if comp.prob_above_delta is None:
+        return "–"
+    return " / ".join(probability(p) for p in (comp.prob_above_delta, comp.prob_within_delta, comp.prob_below_delta))
 
 
 def folds_won(comp: Comparison) -> str:
