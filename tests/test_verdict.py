@@ -14,7 +14,7 @@ from suite import _power, _stats
 from suite.errors import SuiteError
 from suite.metric_catalog import METRIC_CATALOG
 from suite.verdict import VERDICTS, compare
-from suite.verdict_names import HOLDS, HOLDS_BEYOND_DELTA, NO_PRACTICAL_GAIN, SMALL_LOSS, WORSE
+from suite.verdict_names import HOLDS, HOLDS_BEYOND_DELTA, SMALL_LOSS, WORSE
 
 K = 5
 RATIO = 1 / (K - 1)  # n_test / n_train of 5-fold CV
