@@ -16,25 +16,17 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
 from suite import _flops
+from suite.build import BuiltVariant
 from suite.device import device_name, resolve_device
-
-if TYPE_CHECKING:
-    from suite.build import BuiltVariant
 
 # Batch size of the throughput measurement when none is given, per device type.
 DEFAULT_THROUGHPUT_BATCH = {"cpu": 8, "cuda": 64}
-
-
-def count_params(model: nn.Module) -> int:
-    """Exact number of parameter elements (a parameter shared by two modules counts once)."""
-    return sum(p.numel() for p in model.parameters())
 
 
 @dataclass(frozen=True)
