@@ -36,6 +36,20 @@ def print_report(console: Console, report: Report) -> None:
     show(console, report)
 
 
+def _print_across(report: Report, as_json: bool) -> None:
+    import json
+
+    from suite.reports.across import build_across
+    from suite.reports.json_document import across_document
+    from suite.reports.terminal import print_across
+
+    across = build_across(report)
+    if as_json:
+        sys.stdout.write(json.dumps(across_document(across), indent=2, allow_nan=False) + "\n")
+    else:
+        print_across(Console(), across)
+
+
 def build_from_store(
     store: str | None,
     metric: str | None = None,
@@ -118,12 +132,20 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(
             False, "--json", help="Print the JSON report document (suite/report_schema.json) instead."
         ),
+        across_datasets: bool = typer.Option(
+            False,
+            "--across-datasets",
+            help="Per module, its verdicts on every dataset side by side, a Wilcoxon test on gain/delta and "
+            "average ranks (Friedman, Nemenyi); needs a module on 3 or more datasets.",
+        ),
     ) -> None:
         """Verdict per variant: gain with 95% CI, Holm-adjusted p, folds won, posterior, cost added."""
         from suite.reports.render import render
 
         report = build_from_store(store, metric, delta, baseline, dataset, study)
-        if as_json:
+        if across_datasets:
+            _print_across(report, as_json)
+        elif as_json:
             sys.stdout.write(render(report, "json"))
         else:
             print_report(Console(), report)

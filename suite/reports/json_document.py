@@ -7,8 +7,10 @@ It follows ``suite/report_schema.json`` (shipped next to the package) and carrie
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
+from suite.reports.across import AcrossReport
 from suite.reports.model import Report
 
 SCHEMA_VERSION = "2.0"
@@ -45,3 +47,17 @@ def to_document(report: Report) -> dict:
 
 def render(report: Report) -> str:
     return json.dumps(to_document(report), indent=2, allow_nan=False) + "\n"
+
+
+def across_document(across: AcrossReport) -> dict:
+    """``suite compare --across-datasets --json``: tasks, per-insertion tests and the ranking."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tasks": across.task_names,
+        "insertions": [
+            asdict(insertion) | {"gain_unit": "gain / delta of each task", "wins": insertion.wins}
+            for insertion in across.insertions
+        ],
+        "ranking": None if across.ranking is None else asdict(across.ranking),
+        "skipped": across.skipped,
+    }
