@@ -9,10 +9,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from _tables import VERDICT_COLOURS
-from suite.verdict import VERDICTS
+from suite.reports.style import style
+from suite.verdict_names import VERDICTS
 
-_VERDICT_SCALE = alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[v][1] for v in VERDICTS])
+_VERDICT_SCALE = alt.Scale(domain=list(VERDICTS), range=[style(v).colour for v in VERDICTS])
 
 
 def paired_plot(pairs: pd.DataFrame, axis_title: str) -> alt.Chart:

@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from suite.verdict import DEFAULT_DELTA, METRIC_UNITS, default_metric
+from suite.metric_catalog import metric_info
+from suite.verdict import default_metric
 
 BASELINE = "baseline"  # the verdict column of a baseline's own row
-VERDICT_COLOURS = {  # background, text
-    "holds": ("#d3f2dc", "#0b5d1e"),
-    "inconclusive": ("#fdf0c8", "#7a5300"),
-    "no practical gain": ("#e4e7ec", "#344054"),
-    "worse": ("#fbdada", "#8a1c1c"),
-    BASELINE: ("#ffffff", "#344054"),
-}
-METRIC_LABELS = {"accuracy": "accuracy", "macro_f1": "macro F1", "dice": "Dice", "iou": "IoU"}
 
 
 def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, name)
+    return metric_info(name).label
 
 
 def metric_unit(name: str) -> str:
-    """``percent, 0-100`` or ``fraction, 0-1`` (``suite.verdict.METRIC_UNITS``), else ``as stored``."""
-    return {"%": "percent, 0-100", "fraction 0-1": "fraction, 0-1"}.get(METRIC_UNITS.get(name, ""), "as stored")
+    """``percent, 0-100`` or ``fraction, 0-1`` (``suite.metric_catalog``), else ``as stored``."""
+    return {"%": "percent, 0-100", "fraction 0-1": "fraction, 0-1"}.get(metric_info(name).unit, "as stored")
 
 
 def split_labels(cell: object) -> list[str]:
@@ -166,9 +159,10 @@ def pareto_front(cost: pd.Series, gain: pd.Series) -> pd.Series:
 
 
 def describe_metric(name: str, delta: float | None) -> str:
-    shown = DEFAULT_DELTA.get(name) if delta is None else delta
+    info = metric_info(name)
+    shown = info.default_delta if delta is None else delta
     margin = f"δ = ±{shown:g}" if shown is not None else "no default δ"
-    return f"{metric_label(name)} ({metric_unit(name)}), higher is better, {margin}"
+    return f"{info.label} ({metric_unit(name)}), {info.direction}, {margin}"
 
 
 def to_csv(table: pd.DataFrame) -> bytes:

@@ -10,6 +10,9 @@ indexes), so an older store keeps every row it had.
   (``params_added``), and the (manifest_hash, recipe_hash, fold) index that pairs runs for a verdict.
 - v3: the plain baseline's latency timed interleaved with the spec's own passes (``baseline_latency_ms``),
   so the latency a module adds is a paired difference taken under one machine load.
+- v4: ``studies`` (a planned grid or study: its design and the comparisons it set out to test, which are
+  the Holm family of its verdicts) and the spread of the latency a module adds (``latency_spread_ms``:
+  half-width of a bootstrap 95% interval; from v4 on, latencies are 10th percentiles, which resist load).
 """
 
 from __future__ import annotations
@@ -61,6 +64,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     (  # v2 -> v3
         "ALTER TABLE runs ADD COLUMN baseline_latency_ms REAL",  # the baseline's, timed interleaved with this spec
+    ),
+    (  # v3 -> v4
+        """
+        CREATE TABLE studies (
+            id TEXT PRIMARY KEY NOT NULL,    -- hash of kind and members: the same plan is one study
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,              -- grid (later: sweep, ablation, fractions, calibration)
+            design TEXT NOT NULL,            -- JSON: what was asked (variants, dataset, folds, seeds, recipe)
+            members TEXT NOT NULL,           -- JSON: [[variant, dataset, manifest_hash, recipe_hash], ...]
+            created_at TEXT NOT NULL
+        )
+        """,
+        "ALTER TABLE runs ADD COLUMN latency_spread_ms REAL",  # half-width of the 95% interval of latency added
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

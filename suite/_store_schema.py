@@ -18,24 +18,26 @@ import pandas as pd
 from suite.errors import StoreError
 from suite.records import RunRecord, Seeds
 from suite.spec import parse
+from suite.studies.record import Study
 
 JSON_FIELDS = ("recipe", "metrics", "test_metrics", "curves", "provenance")
 INT_FIELDS = ("k", "fold", "n_train", "n_val")
 OPTIONAL_INT_FIELDS = ("params", "params_added")
 FLOAT_FIELDS = ("wall_s",)
-OPTIONAL_FLOAT_FIELDS = ("gmacs", "latency_ms", "baseline_latency_ms")
+OPTIONAL_FLOAT_FIELDS = ("gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms")
 SEED_COLUMNS = {"split": "split_seed", "init": "init_seed", "order": "order_seed", "augment": "augment_seed"}
 STATUSES = ("done", "failed")
 
 FRAME_COLUMNS = [
     "key", "spec", "baseline", "dataset", "manifest_hash", "k", "fold", "seed", "split_seed", "order_seed",
     "augment_seed", "recipe_hash", "recipe", "status", "error", "n_train", "n_val", "params", "params_added",
-    "gmacs", "latency_ms", "baseline_latency_ms", "wall_s", "device", "provenance", "curves", "started_at", "finished_at",
+    "gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms", "wall_s", "device", "provenance", "curves",
+    "started_at", "finished_at",
 ]  # fmt: skip
 FRAME_DTYPES = {
     **dict.fromkeys(("k", "fold", "seed", "split_seed", "order_seed", "augment_seed", "n_train", "n_val"), "int64"),
     **dict.fromkeys(("params", "params_added"), "Int64"),  # exact counts; <NA> where not measured
-    **dict.fromkeys(("gmacs", "latency_ms", "baseline_latency_ms", "wall_s"), "float64"),
+    **dict.fromkeys(("gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms", "wall_s"), "float64"),
 }
 SORT_COLUMNS = ["dataset", "spec", "fold", "seed"]
 
@@ -132,3 +134,19 @@ def frame(records: list[RunRecord]) -> pd.DataFrame:
     dtypes = {**FRAME_DTYPES, **dict.fromkeys(columns[len(FRAME_COLUMNS) : -2], "float64")}
     table = table.astype(dtypes)
     return table.sort_values(SORT_COLUMNS, kind="stable").reset_index(drop=True)
+
+
+def study_to_row(study: Study) -> dict[str, Any]:
+    return {
+        "id": study.id,
+        "name": study.name,
+        "kind": study.kind,
+        "design": json.dumps(study.design, sort_keys=True, default=_plain),
+        "members": json.dumps([list(m) for m in study.members]),
+        "created_at": study.created_at,
+    }
+
+
+def row_to_study(row: dict[str, Any]) -> Study:
+    members = tuple(tuple(m) for m in json.loads(row["members"]))
+    return Study(row["id"], row["name"], row["kind"], json.loads(row["design"]), members, row["created_at"])

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from suite.baselines import BASELINES, Point, PointsMixin
-from suite.cost import count_params
 from suite.errors import SuiteError
 from suite.modules import MODULES, build_module, module_defaults, resolved_hparams
 from suite.spec import KIND_MODES, Insertion, Spec, canonical, parse
@@ -61,6 +60,11 @@ class BuiltVariant:
     def params_added(self) -> int:
         """Net parameters over the plain baseline (a conv module's replaced block counted off)."""
         return self.params - self.baseline_params
+
+
+def count_params(model: nn.Module) -> int:
+    """Exact number of parameter elements (a parameter shared by two modules counts once)."""
+    return sum(p.numel() for p in model.parameters())
 
 
 def baseline_spec(spec: str | Spec) -> str:

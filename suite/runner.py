@@ -14,34 +14,54 @@ from typing import Callable
 
 from suite.grid import Grid, GridRequest, plan
 from suite.records import Job, RunRecord
+from suite.studies import Study, grid_study
 
 
 @dataclass
 class GridOutcome:
-    """What one ``suite run`` did: the grid, how many runs it trained and how many it found stored."""
+    """What one ``suite run`` did: the grid, its study, how many runs it trained and how many it found stored."""
 
     grid: Grid
+    study: Study
     trained: int
     skipped: int
     failed: int
     store_path: str
 
 
+def grid_study_of(request: GridRequest, grid: Grid) -> Study:
+    """The grid as a study: its variants as planned are the Holm family of its verdicts."""
+    recipes = {job.spec: job.recipe_hash for job in grid.jobs}
+    variants = [spec for spec in grid.specs if spec not in grid.baselines]
+    design = {
+        "variants": variants,
+        "dataset": grid.dataset,
+        "folds": request.folds,
+        "seeds": request.seeds,
+        "split_seed": request.split_seed,
+        "profile": request.profile,
+        "overrides": request.overrides,
+    }
+    return grid_study(design, variants, grid.dataset, grid.manifest.sha256, recipes)
+
+
 def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     """params / GMACs / batch-1 latency of each spec of ``jobs``, as built for this grid's data and recipe.
 
     Every spec is timed together with its plain baseline, their passes interleaved
-    (``measure_latencies``), and its record keeps both medians, so the latency a module adds is a
-    paired difference taken under one machine load.
+    (``suite.paired_latency``), and its record keeps both latencies and the spread of their difference,
+    so the latency a module adds is a paired difference taken under one machine load, with its noise.
     """
     from suite.build import build_variant
-    from suite.cost import measure_latencies, measure_cost
+    from suite.cost import measure_cost
+    from suite.paired_latency import paired_latencies
     from suite.spec import parse
 
     data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
-    baselines = {spec: parse(spec).baseline for spec in recipes}
-    for spec, baseline in baselines.items():
-        recipes.setdefault(baseline, recipes[spec])  # baseline and variant share the recipe
+    wanted = list(recipes)
+    for spec in wanted:
+        recipes.setdefault(parse(spec).baseline, recipes[spec])  # baseline and variant share the recipe
+    references = {spec: parse(spec).baseline for spec in recipes}
     classes = len(data.classes) if grid.task == "cls" else 1
     costs, models = {}, {}
     for spec, recipe in recipes.items():
@@ -52,12 +72,12 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
         costs[spec] = {"gmacs": cost.gmacs, "params": cost.params, "params_added": cost.params_added}
         models[spec] = (built.model, shape)
     for shape in {shape for _, shape in models.values()}:
-        timed = measure_latencies({spec: m for spec, (m, s) in models.items() if s == shape}, shape, device)
-        for spec, latency in timed.items():
-            costs[spec]["latency_ms"] = latency.median_ms
-    for spec, baseline in baselines.items():
-        costs[spec]["baseline_latency_ms"] = costs[baseline]["latency_ms"]
-    return {spec: costs[spec] for spec in baselines}
+        same = {spec: model for spec, (model, s) in models.items() if s == shape}
+        for spec, timed in paired_latencies(same, {s: references[s] for s in same}, shape, device).items():
+            costs[spec].update(
+                latency_ms=timed.latency_ms, baseline_latency_ms=timed.reference_ms, latency_spread_ms=timed.spread_ms
+            )
+    return {spec: costs[spec] for spec in wanted}
 
 
 def run_grid(
@@ -78,6 +98,7 @@ def run_grid(
 
     grid = plan(request)
     with Store(store_path) as store:
+        study = store.add_study(grid_study_of(request, grid))
         stored = store.keys(status="done" if retry_failed else None)
         todo = [job for job in grid.jobs if job.key not in stored]
         if on_plan:
@@ -92,4 +113,4 @@ def run_grid(
             failed += record.status != "done"
             if on_record:
                 on_record(record)
-        return GridOutcome(grid, trained, len(grid.jobs) - len(todo), failed, str(store.path))
+        return GridOutcome(grid, study, trained, len(grid.jobs) - len(todo), failed, str(store.path))

@@ -24,17 +24,28 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import pandas as pd
 
 from suite import __version__
 from suite._migrations import check_version, migrate, user_version
-from suite._store_schema import SEED_COLUMNS, SORT_COLUMNS, frame, record_to_row, row_to_record
+from suite._store_schema import (
+    SEED_COLUMNS,
+    SORT_COLUMNS,
+    frame,
+    record_to_row,
+    row_to_record,
+    row_to_study,
+    study_to_row,
+)
 from suite.errors import StoreError
 from suite.records import RunRecord
+from suite.studies.record import Study
 
+T = TypeVar("T")
 DEFAULT_STORE = Path("results") / "suite.db"
+STUDIES_SINCE = 4  # schema version that added the studies table
 STORE_ENV = "SUITE_STORE"
 BUSY_TIMEOUT_S = 30.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -199,6 +210,26 @@ class Store:
         """The runs as a DataFrame (contract in ``suite._store_schema``), optionally one status and dataset."""
         return frame(_select(self._conn, {"status": status, "dataset": dataset}, skip_none=True))
 
+    def add_study(self, study: Study) -> Study:
+        """Record ``study`` unless the same plan is already stored; returns the stored one."""
+        row = study_to_row(study)
+        try:
+            self._conn.execute(
+                f"INSERT OR IGNORE INTO studies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+        except sqlite3.Error as err:
+            raise self._translate(err) from None
+        return next(s for s in self.studies() if s.id == study.id)
+
+    def studies(self) -> list[Study]:
+        return _studies(self._conn)
+
+
+def _studies(conn: sqlite3.Connection) -> list[Study]:
+    rows = conn.execute("SELECT * FROM studies ORDER BY created_at, name").fetchall()
+    return [row_to_study(dict(row)) for row in rows]
+
 
 def _select(conn: sqlite3.Connection, filters: dict[str, Any], skip_none: bool = False) -> list[RunRecord]:
     """Records matching ``filters`` (column = value, IN for collections), sorted like the DataFrame."""
@@ -224,11 +255,12 @@ def _select(conn: sqlite3.Connection, filters: dict[str, Any], skip_none: bool =
     return [row_to_record(dict(row)) for row in rows]
 
 
-def read_runs(path: str | Path | None, status: str | None = "done", dataset: str | None = None) -> pd.DataFrame:
-    """The ``runs()`` DataFrame of the store at ``path``, opened read-only; empty (same columns) if missing."""
+def _read(path: str | Path | None, query: Callable[[sqlite3.Connection, int], T], empty: T) -> T:
+    """``query(conn, schema_version)`` on the store at ``path`` opened read-only; ``empty`` when there is
+    no store (yet)."""
     path = resolve_store_path(path)
     if not path.exists():
-        return frame([])
+        return empty
     if path.is_dir():
         raise StoreError(f"the store {path} is a folder; pass the database file in it with --store")
     _check_header(path)
@@ -238,13 +270,23 @@ def read_runs(path: str | Path | None, status: str | None = "done", dataset: str
         raise _read_error(path, err) from None
     conn.row_factory = sqlite3.Row
     try:
-        if check_version(conn, path) == 0:
-            return frame([])
-        return frame(_select(conn, {"status": status, "dataset": dataset}, skip_none=True))
+        version = check_version(conn, path)
+        return empty if version == 0 else query(conn, version)
     except sqlite3.DatabaseError as err:
         raise _read_error(path, err) from None
     finally:
         conn.close()
+
+
+def read_runs(path: str | Path | None, status: str | None = "done", dataset: str | None = None) -> pd.DataFrame:
+    """The ``runs()`` DataFrame of the store at ``path``, opened read-only; empty (same columns) if missing."""
+    filters = {"status": status, "dataset": dataset}
+    return _read(path, lambda conn, _: frame(_select(conn, filters, skip_none=True)), frame([]))
+
+
+def read_studies(path: str | Path | None) -> list[Study]:
+    """The studies recorded in the store at ``path`` (read-only; none before schema v4)."""
+    return _read(path, lambda conn, version: _studies(conn) if version >= STUDIES_SINCE else [], [])
 
 
 def _read_error(path: Path, err: sqlite3.DatabaseError) -> StoreError:

@@ -6,8 +6,9 @@ It takes tens of seconds on 2 CPU cores, so the tests that use it are marked slo
 
 ``synthetic_grid_store`` writes SYNTHETIC run records via ``Store.write`` (no training happened): two datasets, one
 segmentation (Dice/IoU) and one classification (accuracy/macro F1), a 5-fold x 2-seed grid per
-variant, with per-fold values drawn so that each verdict label comes out: a consistent gain (holds),
-a consistent loss (worse), a negligible difference (no practical gain) and a noisy one (inconclusive).
+variant, with per-fold values drawn so that each verdict label comes out: a consistent gain (holds, clearly above delta or
+not), a consistent loss (worse), a consistent loss below delta (small loss), a negligible difference (no
+practical gain) and a noisy one (inconclusive).
 The tests never hard-code those labels: they read them from ``suite.verdict.compare`` on the same
 store, so either builder serves the same tests.
 """
@@ -43,8 +44,10 @@ GRIDS = {
         "level": 0.80,
         "cost": (1_900_000, 1.2, 3.0),  # params, GMACs, latency ms
         "variants": {
-            "unet+se": (0.050, 0.004),  # holds
+            "unet+se": (0.050, 0.004),  # holds (>= delta)
+            "unet+scse": (0.012, 0.0015),  # holds, the 95% CI reaching below delta
             "unet+cbam": (-0.050, 0.004),  # worse
+            "unet+gc": (-0.004, 0.0005),  # small loss
             "unet+eca": (0.0005, 0.0005),  # no practical gain
             "unet+coord@enc1,enc2": (0.010, 0.040),  # inconclusive
         },

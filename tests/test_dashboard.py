@@ -189,7 +189,7 @@ def test_gains_page_plots_every_tested_variant_and_its_pareto_front(grid_store, 
     runs = read_runs(grid_store)
     for dataset in app.selectbox(key="gains_dataset").options:
         app.selectbox(key="gains_dataset").set_value(dataset).run()
-        tested = [c for c in compare(runs, dataset=dataset) if c.gain is not None]
+        tested = [c for c in compare(runs[runs["dataset"] == dataset]) if c.gain is not None]
         forest, scatter = chart_data(app)
         forest_rows = next(data for data in forest if "variant" in data)
         assert sorted(forest_rows["variant"]) == sorted(c.variant for c in tested)

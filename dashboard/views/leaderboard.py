@@ -8,7 +8,6 @@ import streamlit as st
 from _data import Board, board
 from _tables import (
     BASELINE,
-    VERDICT_COLOURS,
     describe_metric,
     filter_rows,
     leaderboard,
@@ -17,9 +16,8 @@ from _tables import (
     split_labels,
     to_csv,
 )
-from suite.verdict import VERDICTS
-
-BADGE_COLOURS = {"holds": "green", "inconclusive": "orange", "no practical gain": "gray", "worse": "red"}
+from suite.reports.style import style
+from suite.verdict_names import VERDICTS
 
 COLUMNS = {  # display column -> config; order is the display order
     "dataset": st.column_config.TextColumn("Dataset"),
@@ -90,8 +88,8 @@ def _display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _verdict_style(verdict: str) -> str:
-    background, text = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS[BASELINE])
-    return f"background-color: {background}; color: {text}; font-weight: 600"
+    look = style(verdict)
+    return f"background-color: {look.background}; color: {look.colour}; font-weight: 600"
 
 
 def _caption(view: Board, table: pd.DataFrame) -> str:
@@ -133,7 +131,7 @@ if shown.empty:
     st.stop()
 counts = shown["verdict"].value_counts()
 st.markdown(
-    " ".join(f":{BADGE_COLOURS[v]}-badge[{v}: {counts.get(v, 0)}]" for v in VERDICTS)
+    " ".join(f":{style(v).badge}-badge[{v}: {counts.get(v, 0)}]" for v in VERDICTS)
     + f" — {int((shown['verdict'] != BASELINE).sum())} variant(s), {int((shown['verdict'] == BASELINE).sum())} baseline(s)"
 )
 st.dataframe(

@@ -162,14 +162,17 @@ def _run(
 
 
 def _summarize(outcome: GridOutcome) -> None:
-    from suite.commands.compare import print_comparison
+    """The grid's verdicts in the family of its study (its variants as planned), as ``suite compare --study`` shows them."""
+    from suite.commands.compare import print_report
+    from suite.reports.model import build_report
     from suite.store import read_runs
-    from suite.verdict import compare
 
     runs = read_runs(outcome.store_path, status=None, dataset=outcome.grid.dataset)
-    runs = runs[runs["spec"].isin(outcome.grid.specs) & (runs["manifest_hash"] == outcome.grid.manifest.sha256)]
-    print_comparison(console, compare(runs))
-    console.print(f"store: {outcome.store_path}  (suite compare / suite report / suite dashboard read it)")
+    print_report(console, build_report(runs, plan=outcome.study.plan()))
+    console.print(
+        f"store: {outcome.store_path}  (study {outcome.study.name}: suite compare --study {outcome.study.name}; "
+        "suite report / suite dashboard read it too)"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -17,8 +17,8 @@ from torch import Tensor, nn
 
 from suite.build import build_variant
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
-from suite.errors import SuiteError
 from suite.device import determinism, device_name, resolve_device
+from suite.errors import SuiteError
 from suite.recipe import Recipe
 from suite.records import Job, RunRecord
 from suite.spec import parse

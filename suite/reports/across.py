@@ -1,0 +1,199 @@
+"""Across datasets: does a module help in general, not only on one dataset? (``suite compare --across-datasets``)
+
+The unit is the insertion, named as a user would write it after the baseline: ``se`` when SE sits at its
+baseline's default points (so ``resnet18+se`` on digits and ``unet+se`` on shapes count as one module tried
+on two datasets), else its compact spec (``se@enc1``). Each (dataset, baseline) where it was compared is
+a *task*. From a ``Report`` (ad-hoc families over the whole store) this gives:
+
+- per insertion, its verdict on every task side by side, and a Wilcoxon signed-rank test (scipy) on its
+  per-task gains measured in units of each task's delta (gains in % points and in Dice are not
+  commensurable; gain / delta is: 1 means one practical margin). Needs 3 tasks; with fewer than 6 no
+  two-sided p can fall below 0.05, and the table says so;
+- for several insertions, average ranks over the tasks where all of them and their baseline ran (a
+  complete block; rank 1 = best, direction-aware), Friedman's test, and the Nemenyi critical difference
+  (Demšar 2006) from autorank, which needs at least 5 tasks; below that the ranks and Friedman's p
+  (scipy) are shown without a critical difference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+from scipy import stats
+
+from suite.errors import SuiteError
+from suite.reports.model import Report
+from suite.verdict import Comparison
+
+MIN_TASKS = 3  # tasks an insertion needs before it is compared across datasets
+AUTORANK_MIN_TASKS = 5  # autorank's own minimum of paired measurements
+BASELINE = "baseline"  # the population of the plain networks in the ranking
+
+
+@dataclass
+class Task:
+    """One insertion on one dataset and baseline: its verdict and its gain in units of delta."""
+
+    dataset: str
+    baseline: str
+    metric: str
+    variant: str
+    verdict: str
+    gain: float | None
+    delta: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset} ({self.baseline})"
+
+    @property
+    def gain_in_deltas(self) -> float | None:
+        return None if self.gain is None else self.gain / self.delta
+
+
+@dataclass
+class AcrossInsertion:
+    label: str  # "se", or a compact insertion such as "se@enc1"
+    tasks: list[Task]
+    wilcoxon_p: float | None = None  # two-sided, on gain / delta over the tasks with a gain
+    median_gain_in_deltas: float | None = None
+    note: str = ""
+
+    @property
+    def wins(self) -> int:
+        return sum(t.gain is not None and t.gain > 0 for t in self.tasks)
+
+
+@dataclass
+class Ranking:
+    populations: list[str]  # BASELINE first, then insertion labels
+    tasks: list[str]  # the complete block the ranks are computed over
+    mean_ranks: dict[str, float]  # 1 = best
+    friedman_p: float | None
+    critical_difference: float | None  # Nemenyi, at alpha 0.05; None below AUTORANK_MIN_TASKS tasks
+    method: str
+    dropped: list[str] = field(default_factory=list)  # insertions left out to keep the block complete
+
+
+@dataclass
+class AcrossReport:
+    insertions: list[AcrossInsertion]
+    ranking: Ranking | None
+    task_names: list[str]
+    skipped: list[str]  # insertions on fewer than MIN_TASKS tasks
+
+
+def insertion_label(spec: str) -> str:
+    """``resnet18+se@blocks1,...,blocks4`` -> ``se`` when those are the default points, else the compact
+    insertion part; a spec this version cannot resolve keeps its text after the baseline."""
+    from suite.baselines import BASELINES
+    from suite.modules import MODULES
+    from suite.spec import canonical, compact
+
+    try:
+        spec_obj = canonical(spec)
+        catalog = BASELINES.entry(spec_obj.baseline).meta["catalog"]
+        parts = []
+        compact_parts = compact(spec_obj).split("+")[1:]
+        for insertion, compact_text in zip(spec_obj.insertions, compact_parts):
+            kind = MODULES.entry(insertion.module).meta["kind"]
+            default = catalog.expand(catalog.default_points(kind, spec_obj.baseline, insertion.module))
+            if tuple(insertion.points) == tuple(default) and insertion.mode is None:
+                parts.append(compact_text.split("@")[0])
+            else:
+                parts.append(compact_text)
+        return "+".join(parts)
+    except SuiteError:
+        return spec.partition("+")[2] or spec
+
+
+def _task(comp: Comparison) -> Task:
+    gain = comp.gain if comp.has_stats else None
+    return Task(comp.dataset, comp.baseline, comp.metric, comp.variant, comp.verdict, gain, comp.delta)
+
+
+def _wilcoxon(insertion: AcrossInsertion) -> None:
+    gains = [t.gain_in_deltas for t in insertion.tasks if t.gain_in_deltas is not None]
+    if len(gains) < MIN_TASKS:
+        insertion.note = f"tested on {len(gains)} task(s); Wilcoxon needs {MIN_TASKS}"
+        return
+    insertion.median_gain_in_deltas = float(pd.Series(gains).median())
+    if all(g == 0 for g in gains):
+        insertion.wilcoxon_p = 1.0
+        return
+    insertion.wilcoxon_p = float(stats.wilcoxon(gains, alternative="two-sided", zero_method="zsplit").pvalue)
+    if len(gains) < 6:
+        insertion.note = f"{len(gains)} tasks: the smallest two-sided p Wilcoxon can give is {2 / 2 ** len(gains):.3g}"
+
+
+def _block(insertions: list[AcrossInsertion]) -> tuple[list[AcrossInsertion], list[str], list[str]]:
+    """The insertions and tasks of the largest complete block; drops the least-covered insertion until one exists."""
+    chosen, dropped = list(insertions), []
+    while chosen:
+        tasks = set.intersection(*({t.name for t in ins.tasks if t.gain is not None} for ins in chosen))
+        if len(tasks) >= MIN_TASKS:
+            return chosen, sorted(tasks), dropped
+        weakest = min(chosen, key=lambda ins: (sum(t.gain is not None for t in ins.tasks), ins.label))
+        chosen.remove(weakest)
+        dropped.append(weakest.label)
+    return [], [], dropped
+
+
+def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -> Ranking | None:
+    chosen, tasks, dropped = _block(insertions)
+    if not chosen:
+        return None
+    by_task: dict[str, dict[str, float]] = {name: {} for name in tasks}
+    for comp in comparisons:
+        task = _task(comp)
+        if task.name not in by_task or comp.variant_mean is None or comp.baseline_mean is None or not comp.has_stats:
+            continue
+        sign = 1.0 if comp.higher_is_better else -1.0
+        label = insertion_label(comp.variant)
+        if any(ins.label == label for ins in chosen):
+            by_task[task.name][label] = sign * comp.variant_mean
+            by_task[task.name][BASELINE] = sign * comp.baseline_mean
+    populations = [BASELINE] + [ins.label for ins in chosen]
+    table = pd.DataFrame.from_dict(by_task, orient="index")[populations]
+    ranks = table.rank(axis=1, ascending=False).mean().to_dict()
+    friedman_p, cd, method = None, None, "average ranks (1 = best)"
+    if len(populations) >= 3:
+        friedman_p = float(stats.friedmanchisquare(*(table[c] for c in populations)).pvalue)
+        method = "average ranks (1 = best), Friedman test (scipy)"
+    if len(tasks) >= AUTORANK_MIN_TASKS and len(populations) >= 2:
+        from autorank import autorank
+
+        with contextlib.redirect_stdout(io.StringIO()):  # autorank announces the forced mode on stdout
+            result = autorank(table, alpha=0.05, order="descending", force_mode="nonparametric")
+        ranks = result.rankdf["meanrank"].to_dict()
+        friedman_p = float(result.pvalue)
+        cd = float(result.cd) if result.cd is not None and math.isfinite(result.cd) else None
+        method = f"average ranks (1 = best), {result.omnibus} test and {result.posthoc} critical difference (autorank)"
+    return Ranking(populations, tasks, {p: float(ranks[p]) for p in populations}, friedman_p, cd, method, dropped)
+
+
+def build_across(report: Report) -> AcrossReport:
+    """Per-insertion verdicts across tasks, Wilcoxon on gain / delta, and the ranking (see the module doc)."""
+    grouped: dict[str, list[Task]] = {}
+    for comp in report.comparisons:
+        grouped.setdefault(insertion_label(comp.variant), []).append(_task(comp))
+    across, skipped = [], []
+    for label, tasks in sorted(grouped.items()):
+        if len({t.name for t in tasks}) < MIN_TASKS:
+            skipped.append(f"{label} ({len({t.name for t in tasks})} task(s))")
+            continue
+        insertion = AcrossInsertion(label, sorted(tasks, key=lambda t: t.name))
+        _wilcoxon(insertion)
+        across.append(insertion)
+    if not across:
+        raise SuiteError(
+            f"no module has been compared on {MIN_TASKS} or more datasets yet "
+            f"({', '.join(skipped) or 'no variants'}); run it on more datasets, "
+            "e.g. suite run --variant unet+se --dataset isbi2012-membrane --data-root DIR"
+        )
+    names = sorted({t.name for ins in across for t in ins.tasks})
+    return AcrossReport(across, _ranking(across, report.comparisons), names, skipped)
