@@ -20,7 +20,9 @@ from _dashboard_fixtures import synthetic_grid_store
 from _data_fixtures import write_kvasir
 
 from suite import cli
+from suite.reports import FORMATS
 from suite.store import read_runs
+from suite.verdict_names import GATES
 
 STORE_FILES = ("suite.db", "suite.db-wal", "suite.db-shm")
 LOOP = "resnet18" + "+se" * 5000
@@ -73,8 +75,8 @@ ROWS = [
     ("report --store {tmp}/sute.db", 1, "no such file"),
     ("compare --store {tmp}", 1, "is a folder"),
     ("compare --store {tmp}/garbage.db", 1, "not a readable SQLite database"),
-    ("report --format nonsense", 2, "'nonsense' is not one of 'md', 'json', 'latex', 'html'"),
-    ("report --fail-on nonsense", 2, "'nonsense' is not one of 'worse', 'not-holds'"),
+    ("report --format nonsense", 2, "'nonsense' is not one of " + ", ".join(map(repr, FORMATS))),
+    ("report --fail-on nonsense", 2, "'nonsense' is not one of " + ", ".join(map(repr, GATES))),
     ("compare --delta many", 2, "invalid value for '--delta'"),
     ("list nonsense", 2, "not one of 'baselines', 'modules', 'points', 'sets'"),
     ("run --nosuch", 2, "no such option: --nosuch"),
