@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from suite.baselines import BASELINES
+from suite.kinds import KINDS
 from suite.modules import MODULES, module_defaults
-from suite.spec import KIND_MODES
 
 
 def _format_kwargs(kwargs: dict, separator: str = ", ") -> str:
@@ -41,7 +41,7 @@ def modules_table(pattern: str) -> Table:
         table.add_row(
             entry.name,
             kind,
-            " | ".join(KIND_MODES[kind]),
+            " | ".join(KINDS[kind].modes),
             entry.meta.get("arxiv") or "-",
             entry.meta.get("paper") or "-",
             _format_kwargs(module_defaults(entry.name)),

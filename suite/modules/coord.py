@@ -13,7 +13,7 @@ from __future__ import annotations
 from timm.layers.coord_attn import CoordAttn
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import at_least, positive
 from suite.registry import MODULES
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from timm.layers import EcaModule
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import positive
 from suite.registry import MODULES
 

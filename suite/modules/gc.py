@@ -14,7 +14,7 @@ from __future__ import annotations
 from timm.layers import GlobalContext, make_divisible
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import one_of, positive
 from suite.registry import MODULES
 
