@@ -1,4 +1,5 @@
-"""Shared steps of the up and down modules: argument checks, padding to a multiple, channel projection."""
+"""Shared steps of the modules that resample or work in blocks: argument checks, padding to a multiple
+(up, down and the blocked attention modules halo and bat), channel projection."""
 
 from __future__ import annotations
 
