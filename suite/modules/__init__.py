@@ -21,6 +21,7 @@ from suite.modules import (  # noqa: E402,F401,I001  (each registers its modules
     aspp,
     bam,
     bat,
+    bifpn,
     blurpool,
     carafe,
     cbam,
