@@ -47,27 +47,55 @@ VARIATIONS = {
     "aff": {"rd_ratio": 0.5},
     "ag": {"inter_ratio": 0.25},
     "aspp": {"base_rate": 1},
+    "bam": {"dilation": 2},
+    "bat": {"block_size": 4},
+    "bifpn": {"epsilon": 1.0},
     "blurpool": {"filt_size": 5},
     "carafe": {"up_kernel": 3},
     "cbam": {"rd_ratio": 0.25},
+    "cca": {"rd_ratio": 0.5},
+    "ceca": {"gamma": 1.0},
     "coord": {"rd_ratio": 0.25},
+    "cpca": {"rd_ratio": 0.5},
+    "danet": {"rd_ratio": 0.5},
     "dilated": {"dilation": 1},
     "dsconv": {"kernel_size": 5},
     "dysample": {"dynamic": True},
     "eca": {"gamma": 1.0},
+    "ecam": {"rd_ratio": 0.5},
+    "ela": {"kernel_size": 3},
+    "ema": {"groups": 8},
     "ese": {"gate": "sigmoid"},
+    "fca": {"frequencies": "low16"},
+    "gam": {"rd_ratio": 0.5},
     "gc": {"fusion": "scale"},
+    "gct": {"mode": "l1"},
     "ge": {"extent": 2},
+    "ghost": {"ratio": 3},
+    "glore": {"rd_ratio": 0.5},
+    "halo": {"block_size": 4},
+    "iaff": {"rd_ratio": 0.5},
+    "lambda": {"r": 5},
     "lcbam": {"spatial_kernel_size": 3},
+    "lska": {"kernel_size": 7},
     "nl": {"rd_ratio": 0.25},
+    "pconv": {"n_div": 2},
     "pixelshuffle": {"icnr": False},
+    "psa": {"layout": "sequential"},
     "resizeconv": {"mode": "nearest"},
+    "sa": {"groups": 2},
+    "scoord": {"rd_ratio": 0.5},
+    "scsa": {"window_size": 2},
     "scse": {"combine": "max"},
     "se": {"rd_ratio": 0.25},
+    "sge": {"groups": 4},
     "simam": {"e_lambda": 10.0},
     "sk": {"rd_ratio": 0.5},
     "spdconv": {"kernel_size": 1},
+    "splat": {"radix": 4},
     "stridedconv": {"kernel_size": 5},
+    "strip": {"rd_ratio": 0.5},
+    "triplet": {"kernel_size": 3},
 }
 
 # Values each module must refuse with a SuiteError that names it.
@@ -93,6 +121,28 @@ INVALID = [
     ("simam", {"e_lambda": 0.0}),
     ("spdconv", {"kernel_size": 4}),
     ("stridedconv", {"kernel_size": 0}),
+    ("bam", {"dilation": 0}),
+    ("bat", {"block_size": 0}),
+    ("bat", {"drop_rate": 1.0}),
+    ("bifpn", {"epsilon": 0.0}),
+    ("cca", {"recurrence": 0}),
+    ("ela", {"kernel_size": 4}),
+    ("ema", {"groups": 0}),
+    ("fca", {"frequencies": "mid16"}),
+    ("fca", {"dct_size": 10}),
+    ("gam", {"kernel_size": 4}),
+    ("gct", {"mode": "l3"}),
+    ("ghost", {"ratio": 1}),
+    ("halo", {"num_heads": 0}),
+    ("lambda", {"r": 4}),
+    ("lska", {"kernel_size": 9}),
+    ("pconv", {"n_div": 0}),
+    ("psa", {"layout": "diagonal"}),
+    ("sa", {"groups": 0}),
+    ("scsa", {"window_size": 0}),
+    ("sge", {"groups": 0}),
+    ("splat", {"radix": 0}),
+    ("triplet", {"kernel_size": 2}),
 ] + [(n, {k: 0.0}) for n in ALL for k in module_defaults(n) if k.endswith("ratio")]
 
 
@@ -278,6 +328,14 @@ def test_user_arguments_change_the_built_module(name):
     if shapes["default"] == shapes["varied"]:
         with torch.no_grad():
             outputs = {label: run(name, m, x) for label, m in built.items()}
+            if torch.allclose(outputs["default"], outputs["varied"]):
+                # Modules that start as the identity (GCT, zero-initialised gains): compare them with the
+                # same trained-looking parameters.
+                for label, module in built.items():
+                    torch.manual_seed(1)
+                    for parameter in module.parameters():
+                        parameter.add_(0.5 * torch.randn_like(parameter))
+                    outputs[label] = run(name, module, x)
         assert not torch.allclose(outputs["default"], outputs["varied"])
 
 
