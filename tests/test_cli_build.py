@@ -31,8 +31,10 @@ def invoke(*args: str):
 
 
 def first_column(output: str) -> list[str]:
-    """The first cell of every body row of the rich tables in ``output``."""
-    return [line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")]
+    """The first cell of every body row of the rich tables in ``output`` (a row's wrapped continuation
+    lines, whose first cell is blank, are skipped)."""
+    cells = [line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")]
+    return [cell for cell in cells if cell]
 
 
 def inspect_json(*args: str) -> dict:
@@ -141,6 +143,24 @@ def test_inspect_tables_label_units():
     output = invoke("inspect", "unet+se@dec1", "--width", "4", "--image-size", "32", "--device", "cpu", "--no-latency")
     assert "unet+se@dec1" in output and "GMACs" in output and "batch 1" in output
     assert "not measured" in output
+    row = " ".join(line for line in output.splitlines() if "element-wise" in line or "M-ops" in line)
+    assert "M-ops not in GMACs" in row and "over the baseline" in row
+
+
+def test_inspect_reports_the_element_wise_ops_a_gate_adds():
+    report = inspect_json("unet+se@dec1", "--width", "4", "--image-size", "32")
+    gated = report["placements"][0]["channels"] * 32 * 32  # SE multiplies every element at dec1
+    assert report["elementwise_mops_added"] * 1e6 >= gated
+    assert report["elementwise_mops"] == pytest.approx(report["baseline_elementwise_mops"] + report["elementwise_mops_added"])
+
+
+def test_list_points_shows_the_unet_up_and_down_points():
+    output = invoke("list", "points", "unet", "-p", "*o*")
+    rows = {line.split("│")[1].strip(): line for line in output.splitlines() if line.startswith("│ down")}
+    assert sorted(rows) == ["down1", "down2", "down3", "down4"]
+    assert all("max-pool" in line for line in rows.values())
+    ups = [line for line in invoke("list", "points", "unet", "-p", "up*").splitlines() if line.startswith("│ up")]
+    assert len(ups) == 4 and all("transposed conv" in line and "up" in line for line in ups)
 
 
 BAD_INPUTS = {

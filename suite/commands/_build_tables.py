@@ -100,7 +100,7 @@ def points_table(baseline: str, task: str, num_classes: int, image_size: int, pa
     table = Table(
         title=f"{entry.name} insertion points ({len(shown)} of {len(points)} matching {pattern!r}; "
         f"built for {task} at {image_size}x{image_size} px, 3 input channels, default width)",
-        caption="channels: in -> out where a conv module can replace the block; stride: input size / feature size",
+        caption="channels: in -> out where a module can replace the block; stride: input size / feature size",
     )
     has_blocks = any(points[name].replace for name in shown)
     _add_columns(
@@ -164,6 +164,15 @@ def cost_table(report: dict, size: str) -> Table:
     if report["gmacs_added"] is not None:
         gmacs += f", {report['gmacs_added']:+.3g} over the baseline's {report['baseline_gmacs']:.4g}"
     table.add_row("compute", gmacs)
+    elementwise = (
+        f"{report['elementwise_mops']:.4g} M-ops not in GMACs (one per output element of mul, add, sigmoid, "
+        "softmax, ...)"
+    )
+    if report["elementwise_mops_added"] is not None:
+        elementwise += (
+            f", {report['elementwise_mops_added']:+.3g} over the baseline's {report['baseline_elementwise_mops']:.4g}"
+        )
+    table.add_row("element-wise", elementwise)
     unsupported = ", ".join(f"{op} x{calls}" for op, calls in report["unsupported"].items())
     table.add_row("not counted", unsupported or "-")
     for name in ("latency", "throughput"):
