@@ -386,13 +386,6 @@ def test_attention_gate_only_scales_the_skip_down():
     assert torch.all(torch.sign(out) == torch.sign(skip))
 
 
-def test_aff_chooses_between_skip_and_decoder():
-    skip, decoder = torch.randn(2, 16, 8, 8), torch.randn(2, 16, 8, 8)
-    out = build_module("aff", 16)(decoder, skip)
-    assert torch.all(out >= torch.minimum(skip, decoder) - 1e-6)
-    assert torch.all(out <= torch.maximum(skip, decoder) + 1e-6)
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", ALL)
 def test_runs_on_cuda(name):
@@ -463,3 +456,97 @@ def test_blurpool_is_less_shift_variant_than_max_pooling():
     blur_change = (pooled(x) - pooled(shifted)).abs().mean()
     max_change = (torch.nn.functional.max_pool2d(x, 2) - torch.nn.functional.max_pool2d(shifted, 2)).abs().mean()
     assert blur_change < 0.75 * max_change
+
+
+# --- attention, conv and fusion modules written or adapted here: their defining properties -----------
+
+
+def test_criss_cross_attention_sees_exactly_the_row_and_column_of_each_position():
+    module = build_module("cca", 8, rd_ratio=1.0, recurrence=1)
+    with torch.no_grad():
+        module.gamma.fill_(1.0)
+        x = torch.randn(1, 8, 4, 5)
+        query, key, value = module.query(x), module.key(x), module.value(x)
+        expected = torch.empty_like(x)
+        for h in range(4):
+            for w in range(5):
+                seen = [(g, w) for g in range(4) if g != h] + [(h, v) for v in range(5)]  # itself once
+                logits = torch.stack([(query[0, :, h, w] * key[0, :, a, b]).sum() for a, b in seen])
+                weights = logits.softmax(dim=0)
+                expected[0, :, h, w] = sum(wt * value[0, :, a, b] for wt, (a, b) in zip(weights, seen))
+        assert torch.allclose(module(x), x + expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["gct", "danet", "cca"])
+def test_modules_that_start_as_the_identity(name):
+    x = torch.randn(2, 16, 6, 5)
+    with torch.no_grad():
+        assert torch.allclose(build_module(name, 16).eval()(x), x, atol=1e-6)
+
+
+def test_fca_lowest_frequency_is_global_average_pooling():
+    """FcaNet's theorem: the DC component of the 2D DCT is global average pooling up to a constant."""
+    module = build_module("fca", 16, frequencies="low1")
+    x = torch.randn(2, 16, 7, 7)
+    spectrum = (x * module.filters).sum(dim=(2, 3))
+    assert torch.allclose(spectrum, 7 * x.mean(dim=(2, 3)), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["halo", "bat"])
+def test_blocked_attention_pads_only_maps_that_are_not_whole_blocks(name):
+    """On a map of whole blocks the module is timm's layer itself; elsewhere it still keeps the shape."""
+    torch.manual_seed(0)
+    module = build_module(name, 16).eval()
+    block = module.block_size if name == "halo" else module.ba.block_size
+    whole = torch.randn(1, 16, 2 * block, block)
+    with torch.no_grad():
+        timm_forward = super(type(module), module).forward
+        assert torch.equal(module(whole), timm_forward(whole))
+        assert module(torch.randn(1, 16, block + 1, 3)).shape == (1, 16, block + 1, 3)
+
+
+def test_repvgg_blocks_fold_into_single_convolutions():
+    module = build_module("repvgg", 8, 16, 2).eval()
+    x = torch.randn(2, 8, 9, 7)
+    with torch.no_grad():
+        torch.manual_seed(0)
+        for layer in module.modules():  # trained-looking BatchNorm statistics, so the folding has work to do
+            if isinstance(layer, torch.nn.BatchNorm2d):
+                layer.running_mean.normal_()
+                layer.running_var.uniform_(0.5, 2.0)
+        multi_branch = module(x)
+        for block in module:
+            block.reparameterize()
+        assert all(block.reparam_conv is not None for block in module)
+        assert torch.allclose(module(x), multi_branch, atol=1e-4)
+
+
+def test_dcn_starts_as_a_plain_convolution_at_half_strength():
+    """DCNv2's initialisation: zero offsets and modulation sigmoid(0) = 0.5."""
+    unit = build_module("dcn", 8, 16, 1).dcn1.eval()
+    x = torch.randn(1, 8, 6, 7)
+    with torch.no_grad():
+        plain = torch.nn.functional.conv2d(x, unit.conv.weight, padding=1)
+        assert torch.allclose(unit(x), unit.act(unit.norm(0.5 * plain)), atol=1e-5)
+
+
+def test_pconv_convolves_only_its_partial_channels():
+    block = build_module("pconv", 16, 16, 1)[0]  # the FasterNet block (no transition at equal widths)
+    x = torch.randn(1, 16, 5, 5)
+    partial = block.spatial_mixing(x)
+    assert torch.equal(partial[:, 4:], x[:, 4:]) and not torch.equal(partial[:, :4], x[:, :4])
+
+
+def test_bifpn_with_equal_weights_averages_its_inputs():
+    module = build_module("bifpn", 8).eval()
+    module.conv = torch.nn.Identity()  # look at the fusion itself
+    skip, decoder = torch.randn(2, 8, 6, 6), torch.randn(2, 8, 6, 6)
+    assert torch.allclose(module(decoder, skip), (skip + decoder) / (2 + module.epsilon), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["aff", "iaff"])
+def test_attentional_fusion_chooses_between_skip_and_decoder(name):
+    skip, decoder = torch.randn(2, 16, 8, 8), torch.randn(2, 16, 8, 8)
+    out = build_module(name, 16)(decoder, skip)
+    assert torch.all(out >= torch.minimum(skip, decoder) - 1e-6)
+    assert torch.all(out <= torch.maximum(skip, decoder) + 1e-6)
