@@ -15,6 +15,7 @@ from suite.baselines import BASELINES
 from suite.build import build_variant
 from suite.cli import app, main
 from suite.commands.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
+from suite.kinds import KINDS
 from suite.modules import MODULES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,6 +49,9 @@ def test_list_modules_shows_every_registered_module_with_kind_and_arxiv():
         row = next(line for line in output.splitlines() if line.startswith(f"│ {entry.name} "))
         assert entry.meta["kind"] in row
         assert (entry.meta.get("arxiv") or "-") in row
+    assert len(MODULES) >= 50
+    counts = ", ".join(f"{len([e for e in MODULES.entries() if e.kind == kind])} {kind}" for kind in KINDS)
+    assert counts in " ".join(output.split())  # the title counts every kind, and every kind has modules
 
 
 def test_list_modules_pattern_filters():

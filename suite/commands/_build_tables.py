@@ -34,16 +34,22 @@ def _add_columns(table: Table, fixed: tuple[str, ...], wrapped: tuple[str, ...])
 
 
 def modules_table(pattern: str) -> Table:
-    table = Table(title=f"Modules ({len(MODULES.list(pattern))} of {len(MODULES)} matching {pattern!r})")
+    entries = MODULES.entries(pattern)
+    counts = {kind: sum(e.meta["kind"] == kind for e in entries) for kind in KINDS}
+    per_kind = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
+    table = Table(title=f"Modules ({len(entries)} of {len(MODULES)} matching {pattern!r}: {per_kind})")
     _add_columns(table, ("module", "kind", "modes", "arXiv"), ("paper", "default arguments"))
-    for entry in MODULES.entries(pattern):
+    for entry in entries:
         kind = entry.meta["kind"]
+        paper = entry.meta.get("paper") or "-"
+        if not entry.meta.get("arxiv") and entry.meta.get("reference"):
+            paper += f" ({entry.meta['reference']})"
         table.add_row(
             entry.name,
             kind,
             " | ".join(KINDS[kind].modes),
             entry.meta.get("arxiv") or "-",
-            entry.meta.get("paper") or "-",
+            paper,
             _format_kwargs(module_defaults(entry.name)),
         )
     return table
