@@ -550,3 +550,29 @@ def test_attentional_fusion_chooses_between_skip_and_decoder(name):
     out = build_module(name, 16)(decoder, skip)
     assert torch.all(out >= torch.minimum(skip, decoder) - 1e-6)
     assert torch.all(out <= torch.maximum(skip, decoder) + 1e-6)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_channels_last_network_and_bf16_autocast(name):
+    """What a GPU recipe does to a network (channels_last, bf16 autocast), on CPU: same shapes, finite."""
+    module = build_module(name, *point_args(name, 16, 24)).to(memory_format=torch.channels_last)
+    x = torch.randn(2, 16, 13, 17).to(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = module(torch.randn(2, 16, 7, 9), x) if KIND_OF[name] == "fusion" else module(x)
+    factor = FACTOR if KIND_OF[name] in ("up", "down") else 1
+    channels = 24 if KINDS[KIND_OF[name]].swaps_block else 16
+    assert out.shape == expected_shape(name, x, channels, factor)
+    assert torch.isfinite(out.float()).all()
+
+
+def test_lambda_layer_computes_what_timms_does():
+    from timm.layers.lambda_layer import LambdaLayer
+
+    ours = build_module("lambda", 16).eval()
+    reference = LambdaLayer(16, 16, num_heads=4, dim_head=16, r=9).eval()
+    state = ours.state_dict()
+    state["conv_lambda.weight"] = state["conv_lambda.weight"].unsqueeze(-1)  # timm's Conv3d weight is 5D
+    reference.load_state_dict(state, strict=True)
+    x = torch.randn(2, 16, 7, 5)
+    with torch.no_grad():
+        assert torch.allclose(ours(x), reference(x), atol=1e-5)

@@ -6,7 +6,8 @@ modulation (sigmoid) per output position, both predicted by a plain 3x3 conv tha
 the block starts as a regular conv scaled by 0.5, as in the paper). The deformable convolution is
 ``torchvision.ops.DeformConv2d``. Replaces a double 3x3 conv+BN+ReLU block (U-Net's) with two
 modulated deformable convs, each + BN + ReLU; the first carries the stride and maps in -> out channels.
-The paper swaps the 3x3 convs of ResNet stages 3-5; here the point decides where.
+The paper swaps the 3x3 convs of ResNet stages 3-5; here the point decides where. The deformable
+convolution runs in float32 also under autocast (torchvision's CPU kernel has no bfloat16).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ class ModulatedDeformConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         offsets_x_y, mask = self.offset_mask(x).split([2 * KERNEL * KERNEL, KERNEL * KERNEL], dim=1)
-        return self.act(self.norm(self.conv(x, offsets_x_y, torch.sigmoid(mask))))
+        with torch.autocast(x.device.type, enabled=False):  # torchvision's CPU kernel is float32 only
+            out = self.conv(x.float(), offsets_x_y.float(), torch.sigmoid(mask.float()))
+        return self.act(self.norm(out))
 
 
 @MODULES.register(
