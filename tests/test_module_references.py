@@ -17,9 +17,9 @@ from suite.build import build_variant
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-# Our module name -> timm's ``attn_layer`` name for the same module with the same settings.
+# Our module (with the arguments that give timm's settings) -> timm's ``attn_layer`` name.
 TIMM_ATTENTION = {"eca": "eca", "ceca": "ceca", "ecam": "ecam", "cbam": "cbam", "lcbam": "lcbam", "ela": "ela",
-                  "scoord": "scoord"}
+                  "scoord": "scoord", "gc(rd_ratio=0.125)": "gca", "gc(fusion=scale,rd_ratio=0.125)": "gc"}
 
 # Our spec -> (ResNet-50 + module parameters in millions as the paper prints them, digits printed, source).
 PAPER_PARAMS = {
