@@ -105,7 +105,8 @@ def test_dashboard_renders_the_grid_in_chromium(tmp_path):
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         try:
             driver.get(url)
-            badges = [f"{verdict}: {sum(c.verdict == verdict for c in comparisons)}" for verdict in {c.verdict for c in comparisons}]
+            verdicts = [c.verdict for c in comparisons]
+            badges = [f"{verdict}: {verdicts.count(verdict)}" for verdict in set(verdicts)]
             WebDriverWait(driver, WAIT_S).until(
                 lambda d: all(b in d.find_element(By.TAG_NAME, "body").text for b in badges)
                 and all(c.variant in d.page_source for c in comparisons)
@@ -115,7 +116,8 @@ def test_dashboard_renders_the_grid_in_chromium(tmp_path):
                 if path:
                     driver.get(f"{url}/{path}")
                 WebDriverWait(driver, WAIT_S).until(
-                    lambda d, title=title: d.find_elements(By.TAG_NAME, "h1") and d.find_element(By.TAG_NAME, "h1").text == title
+                    lambda d, title=title: d.find_elements(By.TAG_NAME, "h1")
+                    and d.find_element(By.TAG_NAME, "h1").text == title
                 )
                 if name == "across":  # autorank's critical-difference diagram, drawn by matplotlib
                     WebDriverWait(driver, WAIT_S).until(

@@ -28,11 +28,13 @@ from typer.testing import CliRunner
 from suite.cli import app as cli
 from suite.grid import GridRequest, plan
 from suite.records import RunRecord
+from suite.reports._common import verdict_text
 from suite.reports._format import ci, p_value
 from suite.reports.style import VERDICT_STYLES
 from suite.runner import GridOutcome, grid_study_of
 from suite.spec import compact, key
-from suite.store import Store, read_runs
+from suite.store import Store, read_runs, read_studies
+from suite.studies.record import find_study
 from suite.verdict import Comparison, compare
 from suite.verdict_names import INCONCLUSIVE
 
@@ -116,40 +118,40 @@ def stores(tmp_path_factory) -> tuple[Built, Built]:
     request = GridRequest(list(GAINS), dataset="shapes", folds=K, seeds=SEEDS)
     grid = plan(request)  # the real manifest, recipe and job keys of this grid
     folder = tmp_path_factory.mktemp("one-verdict")
-    return build_store(folder / "before.db", grid, request, False), build_store(folder / "after.db", grid, request, True)
+    before = build_store(folder / "before.db", grid, request, unrelated=False)
+    return before, build_store(folder / "after.db", grid, request, unrelated=True)
 
 
 def expected(built: Built, study: bool) -> dict[str, Comparison]:
-    from suite.store import read_studies
-    from suite.studies.record import find_study
-
+    """variant -> its comparison as ``suite.verdict.compare`` makes it: ad hoc, or in the study's family."""
     runs = read_runs(built.path, status=None)
     family = find_study(read_studies(built.path), built.study_name).plan() if study else None
     return {c.variant: c for c in compare(runs, plan=family)}
-
-
-def shown_by_model(comp: Comparison) -> Shown:
-    from suite.reports._common import verdict_text
-
-    return Shown(comp.verdict, p_value(comp.shown_p), ci(comp.ci95, comp.metric), verdict_text(comp))
 
 
 def check(view: str, shown: dict[str, Shown], comps: dict[str, Comparison]) -> None:
     """``shown`` names every variant once, with the verdict, p and CI of its comparison (numbers checked too)."""
     assert set(shown) == set(comps), view
     for variant, comp in comps.items():
-        seen, model = shown[variant], shown_by_model(comp)
-        assert (seen.verdict, seen.p, seen.ci) == (model.verdict, model.p, model.ci), (view, variant)
-        assert seen.text in (None, model.text), (view, variant, seen.text)
-        if comp.shown_p is None:
-            assert comp.reason is not None and seen.p == "–" and seen.ci == "–", (view, variant)
+        seen = shown[variant]
+        model = (comp.verdict, p_value(comp.shown_p), ci(comp.ci95, comp.metric))
+        assert (seen.verdict, seen.p, seen.ci) == model, (view, variant)
+        assert seen.text in (None, verdict_text(comp)), (view, variant, seen.text)
+        if comp.shown_p is None:  # refused: no p, no CI, and the reason names the failed run
+            assert "failed" in comp.reason and (seen.p, seen.ci) == ("–", "–"), (view, variant)
             continue
-        assert seen.p == "<0.001" and comp.p_adjusted < 0.001 or abs(float(seen.p) - comp.p_adjusted) <= 5e-4
+        assert (seen.p == "<0.001" and comp.p_adjusted < 0.001) or abs(float(seen.p) - comp.p_adjusted) <= 5e-4
         low, high = (float(x) for x in seen.ci.strip("[]").split(", "))
-        assert low == pytest.approx(comp.ci95[0], abs=5e-5) and high == pytest.approx(comp.ci95[1], abs=5e-5)
+        assert (low, high) == pytest.approx(comp.ci95, abs=5e-5), (view, variant)
 
 
-# ---- reading each view back ------------------------------------------------------------------------------
+def same(*views: dict[str, Shown]) -> bool:
+    """Whether the views show the same verdict, p and CI for every variant."""
+    first, *others = [{v: (s.verdict, s.p, s.ci) for v, s in view.items()} for view in views]
+    return all(other == first for other in others)
+
+
+# ---- reading each view back as a user sees it --------------------------------------------------------------
 
 
 def _label(text: str) -> str:
@@ -158,6 +160,7 @@ def _label(text: str) -> str:
 
 
 def _from_cells(verdict: str, p: str, gain_ci: str) -> Shown:
+    """From the cells of a verdict table: the verdict as worded, p, and ``+0.0500 [+0.0437, +0.0609]``."""
     return Shown(_label(verdict), p, gain_ci.partition(" ")[2] or gain_ci, verdict)
 
 
@@ -177,7 +180,7 @@ def read_markdown(text: str) -> dict[str, Shown]:
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip("| ").split(" | ")]
         if len(cells) > 8 and cells[0].startswith("`") and "+" in cells[0]:
-            verdict = re.sub(r"^\S+ \*\*(.*)\*\*$", r"\1", cells[7])  # emoji **holds** -> holds
+            verdict = re.sub(r"^\S+ \*\*(.*)\*\*$", r"\1", cells[7])  # ✅ **holds** -> holds
             shown[cells[0].strip("`")] = _from_cells(verdict, cells[4], cells[3])
     return shown
 
@@ -191,6 +194,7 @@ def read_html(text: str) -> dict[str, Shown]:
 
 
 def read_latex(text: str) -> dict[str, Shown]:
+    """The booktabs rows; the verdict is a mark there (or "refused"), p and CI in math-mode minus signs."""
     marks = {look.latex: label for label, look in VERDICT_STYLES.items()}
     plain = {"$-$": "-", "$<$": "<", "$>$": ">", "--": "–", r"\_": "_"}
     shown = {}
@@ -198,8 +202,8 @@ def read_latex(text: str) -> dict[str, Shown]:
         if not line.startswith(r"\quad\texttt{"):
             continue
         cells = [cell.strip() for cell in line.removesuffix(r" \\").split(" & ")]
-        for latex, text_form in plain.items():
-            cells = [cell.replace(latex, text_form) for cell in cells]
+        for latex, plain_text in plain.items():
+            cells = [cell.replace(latex, plain_text) for cell in cells]
         verdict = INCONCLUSIVE if cells[6] == "refused" else marks[cells[6]]
         variant = cells[0].removeprefix(r"\quad\texttt{").removesuffix("}")
         shown[variant] = Shown(verdict, cells[3], cells[2].partition(" ")[2] or cells[2])
@@ -207,13 +211,15 @@ def read_latex(text: str) -> dict[str, Shown]:
 
 
 def read_json(text: str) -> dict[str, Shown]:
-    document = json.loads(text)
     shown = {}
-    for comp in document["comparisons"]:
-        model = Comparison(**{k: v for k, v in comp.items() if k not in ("unit", "setting")})
-        model.ci95 = tuple(comp["ci95"]) if comp["ci95"] else None
-        shown[comp["variant"]] = Shown(comp["verdict"], p_value(model.shown_p), ci(model.ci95, comp["metric"]))
+    for comp in json.loads(text)["comparisons"]:
+        p = comp["p_adjusted"] if comp["reason"] is None else None
+        interval = tuple(comp["ci95"]) if comp["ci95"] else None
+        shown[comp["variant"]] = Shown(comp["verdict"], p_value(p), ci(interval, comp["metric"]))
     return shown
+
+
+READERS = {"md": read_markdown, "json": read_json, "latex": read_latex, "html": read_html}
 
 
 def invoke(*args: str) -> str:
@@ -222,14 +228,16 @@ def invoke(*args: str) -> str:
     return result.stdout
 
 
-def report(built: Built, fmt: str, study: bool, tmp_path: Path) -> str:
-    out = tmp_path / f"report-{study}.{fmt}"
-    invoke("report", "--store", str(built.path), "--format", fmt, "--out", str(out), *(["--study", built.study_name] if study else []))
-    return out.read_text(encoding="utf-8")
+def compare_text(built: Built, *options: str) -> str:
+    return invoke("compare", "--store", str(built.path), *options)
 
 
-def read_report(fmt: str, text: str, comps: dict[str, Comparison]) -> dict[str, Shown]:
-    return {"md": read_markdown, "json": read_json, "latex": read_latex, "html": read_html}[fmt](text)
+def report(built: Built, fmt: str, study: bool, folder: Path) -> dict[str, Shown]:
+    """``suite report --format fmt --out FILE`` (in the study's family or ad hoc), read back from the file."""
+    out = folder / f"report-{study}.{fmt}"
+    family = ["--study", built.study_name] if study else []
+    invoke("report", "--store", str(built.path), "--format", fmt, "--out", str(out), *family)
+    return READERS[fmt](out.read_text(encoding="utf-8"))
 
 
 def summary_after_run(built: Built, monkeypatch) -> str:
@@ -242,7 +250,7 @@ def summary_after_run(built: Built, monkeypatch) -> str:
     return buffer.getvalue()
 
 
-# ---- the tests -------------------------------------------------------------------------------------------
+# ---- the tests ---------------------------------------------------------------------------------------------
 
 
 def test_the_store_holds_several_verdicts_and_a_refusal_for_a_failed_run(stores):
@@ -264,27 +272,27 @@ def test_compare_and_every_report_format_show_the_same_verdict_p_and_ci(stores, 
     built, _ = stores
     comps = expected(built, study)
     family = ["--study", built.study_name] if study else []
-    views = {"compare": read_terminal(invoke("compare", "--store", str(built.path), *family), comps)}
-    views["compare --json"] = read_json(invoke("compare", "--store", str(built.path), "--json", *family))
-    for fmt in FORMATS:
-        views[f"report {fmt}"] = read_report(fmt, report(built, fmt, study, tmp_path), comps)
+    views = {
+        "compare": read_terminal(compare_text(built, *family), comps),
+        "compare --json": read_json(compare_text(built, "--json", *family)),
+        **{f"report {fmt}": report(built, fmt, study, tmp_path) for fmt in FORMATS},
+    }
     for view, shown in views.items():
         check(view, shown, comps)
-    document = json.loads(invoke("compare", "--store", str(built.path), "--json", *family))
-    for comp in document["comparisons"]:  # the JSON carries the numbers themselves
+    assert same(*views.values())
+    for comp in json.loads(compare_text(built, "--json", *family))["comparisons"]:  # the numbers themselves
         model = comps[comp["variant"]]
-        assert (comp["verdict"], comp["p_adjusted"], comp["ci95"]) == (model.verdict, model.p_adjusted, list(model.ci95) if model.ci95 else None)
-    first, *others = views.values()
-    assert all({v: (s.verdict, s.p, s.ci) for v, s in shown.items()} == {v: (s.verdict, s.p, s.ci) for v, s in first.items()} for shown in others)
+        assert (comp["verdict"], comp["p_adjusted"]) == (model.verdict, model.p_adjusted)
+        assert comp["ci95"] == (list(model.ci95) if model.ci95 else None)
 
 
 def test_the_summary_after_suite_run_is_compare_with_the_study(stores, monkeypatch):
     built, _ = stores
     comps = expected(built, study=True)
-    summary = summary_after_run(built, monkeypatch)
-    check("suite run summary", read_terminal(summary, comps), comps)
-    assert read_terminal(summary, comps) == read_terminal(invoke("compare", "--store", str(built.path), "--study", built.study_name), comps)
-    assert f"grid {built.study_name}" in " ".join(summary.split())  # the family is named
+    summary = read_terminal(summary_after_run(built, monkeypatch), comps)
+    check("suite run summary", summary, comps)
+    assert summary == read_terminal(compare_text(built, "--study", built.study_name), comps)
+    assert f"grid {built.study_name}" in " ".join(summary_after_run(built, monkeypatch).split())  # family named
 
 
 def test_the_dashboard_shows_the_same_verdict_p_and_ci(stores, monkeypatch):
@@ -300,13 +308,12 @@ def test_the_dashboard_shows_the_same_verdict_p_and_ci(stores, monkeypatch):
         for row in variants.itertuples()
     }
     check("dashboard leaderboard", board, comps)
-    refused = variants[variants["verdict_text"] == "inconclusive (refused)"]
-    assert len(refused) == 1 and "failed" in refused["reason"].iloc[0] and "missing cells" not in refused["reason"].iloc[0]
+    (reason,) = variants.loc[variants["verdict_text"] == "inconclusive (refused)", "reason"]
+    assert "failed" in reason and "missing cells" not in reason
 
     app.switch_page("views/variant.py").run()
-    picker = app.selectbox(key="variant_choice")
     page = {}
-    for index, option in enumerate(picker.options):
+    for index, option in enumerate(app.selectbox(key="variant_choice").options):
         app.selectbox(key="variant_choice").set_value(index).run()
         assert not app.exception, [e.message for e in app.exception]
         variant = option.split("  ·  ")[0]
@@ -314,32 +321,32 @@ def test_the_dashboard_shows_the_same_verdict_p_and_ci(stores, monkeypatch):
         captions = " ".join(c.value for c in app.main.caption)
         interval = re.search(r"95% CI of the gain (\[[^]]+\])", captions)
         page[variant] = Shown(
-            _label(metrics["Verdict"]), metrics.get("p (two-sided, Holm)", "–"), interval[1] if interval else "–", metrics["Verdict"]
+            _label(metrics["Verdict"]),
+            metrics.get("p (two-sided, Holm)", "–"),
+            interval[1] if interval else "–",
+            metrics["Verdict"],
         )
         if comps[variant].reason is not None:
             assert "failed" in app.warning[0].value and "missing cells" not in app.warning[0].value
         else:
             assert f"({comps[variant].family_size} comparisons)" in captions
     check("dashboard variant page", page, comps)
-    assert {v: (s.verdict, s.p, s.ci) for v, s in page.items()} == {v: (s.verdict, s.p, s.ci) for v, s in board.items()}
+    assert same(page, board)
 
 
-def test_an_unrelated_variant_leaves_the_study_alone_and_joins_the_ad_hoc_family(stores, tmp_path):
+def test_an_unrelated_variant_leaves_the_study_alone_and_joins_the_ad_hoc_family(stores, tmp_path, monkeypatch):
     before, after = stores
-    studied = {
-        name: json.loads(invoke("compare", "--store", str(built.path), "--json", "--study", built.study_name))
-        for name, built in (("before", before), ("after", after))
-    }
-    pick = ("variant", "verdict", "p", "p_adjusted", "ci95", "family", "family_size")
-    assert [{k: c[k] for k in pick} for c in studied["before"]["comparisons"]] == [
-        {k: c[k] for k in pick} for c in studied["after"]["comparisons"]
-    ]
-    for fmt in ("md", "latex"):  # the study's report text does not move either (but for its date and run count)
-        assert read_report(fmt, report(before, fmt, True, tmp_path), {}) == read_report(fmt, report(after, fmt, True, tmp_path / "after"), {})
+    fields = ("variant", "verdict", "p", "p_adjusted", "ci95", "family", "family_size")
+    documents = [json.loads(compare_text(built, "--json", "--study", built.study_name)) for built in (before, after)]
+    studied = [[{name: c[name] for name in fields} for c in document["comparisons"]] for document in documents]
+    assert studied[0] == studied[1]
+    comps = expected(after, study=True)
+    assert same(*(read_terminal(summary_after_run(built, monkeypatch), comps) for built in (before, after)))
+    for fmt in ("md", "latex", "html"):
+        assert same(report(before, fmt, True, tmp_path), report(after, fmt, True, tmp_path / "after"))
     ad_hoc_before, ad_hoc_after = expected(before, False), expected(after, False)
-    unrelated = next(v for v in ad_hoc_after if v not in ad_hoc_before)
-    assert unrelated == key(UNRELATED[0])
+    assert set(ad_hoc_after) - set(ad_hoc_before) == {key(UNRELATED[0])}
     assert {c.family_size for c in ad_hoc_after.values()} == {len(GAINS)}  # one more tested variant
-    changed = [v for v in ad_hoc_before if ad_hoc_before[v].has_stats and ad_hoc_before[v].p_adjusted != ad_hoc_after[v].p_adjusted]
-    assert changed  # Holm over a bigger family: the smallest p is multiplied by one more
-    check("compare --json after", read_json(invoke("compare", "--store", str(after.path), "--json")), ad_hoc_after)
+    moved = [v for v, c in ad_hoc_before.items() if c.has_stats and c.p_adjusted != ad_hoc_after[v].p_adjusted]
+    assert moved  # Holm over a bigger family: at least the smallest p is multiplied by one more
+    check("compare --json after", read_json(compare_text(after, "--json")), ad_hoc_after)

@@ -16,14 +16,24 @@ COLUMNS = {  # display column -> config; order is the display order
     "dataset": st.column_config.TextColumn("Dataset"),
     "variant": st.column_config.TextColumn("Variant", help="Canonical spec; a baseline's row shows it plain."),
     "setting": st.column_config.TextColumn(
-        "Setting", width="medium", help="What sets this baseline's split or recipe apart, when it has several; its variants follow it."
+        "Setting",
+        width="medium",
+        help="What sets this baseline's split or recipe apart, when it has several; its variants follow it.",
     ),
-    "verdict_text": st.column_config.TextColumn("Verdict", width="medium", help="As `suite compare` words it; refused: see Why."),
-    "gain": st.column_config.NumberColumn("Gain", format="%+.4g", help="Variant − baseline, metric units, > 0 is better."),
-    "ci95": st.column_config.TextColumn("95% CI", help="Of the gain; corrected resampled t, matches the two-sided test."),
+    "verdict_text": st.column_config.TextColumn(
+        "Verdict", width="medium", help="As `suite compare` words it; refused: see Why."
+    ),
+    "gain": st.column_config.NumberColumn(
+        "Gain", format="%+.4g", help="Variant − baseline, metric units, > 0 is better."
+    ),
+    "ci95": st.column_config.TextColumn(
+        "95% CI", help="Of the gain; corrected resampled t, matches the two-sided test."
+    ),
     "p_text": st.column_config.TextColumn("p (Holm)", help="Two-sided, Holm-adjusted within the family."),
     "p_gain": st.column_config.TextColumn("P(>δ)", help="Posterior P(gain > δ), correlated Bayesian t-test."),
-    "posterior": st.column_config.TextColumn("P(>δ / ≈ / <−δ)", help="P(gain > δ) / P(|gain| < δ) / P(gain < −δ)."),
+    "posterior": st.column_config.TextColumn(
+        "P(>δ / ≈ / <−δ)", help="P(gain > δ) / P(|gain| < δ) / P(gain < −δ)."
+    ),
     "folds_won": st.column_config.TextColumn("Folds won"),
     "family_text": st.column_config.TextColumn("Family", help="The Holm family and its size (comparisons)."),
     "metric": st.column_config.TextColumn("Metric"),

@@ -22,8 +22,11 @@ if view is None:
     st.stop()
 
 st.title("Variant")
-choices: list[tuple[Comparison, str]] = [
-    (comp, setting.label) for section in view.report.sections for setting in section.settings for comp in setting.comparisons
+choices: list[tuple[Comparison, str]] = [  # (comparison, setting label), in the report's order
+    (comp, setting.label)
+    for section in view.report.sections
+    for setting in section.settings
+    for comp in setting.comparisons
 ]
 if not choices:
     st.info("No variant has been compared with its baseline yet: run one, e.g. `suite run --variant unet+se`.")
@@ -172,7 +175,8 @@ with right:
         first = variant_all.iloc[0]
         st.json({"device": first["device"], **first["provenance"]}, expanded=1)
         st.caption(f"Shown: fold {first['fold']}, seed {first['seed']} of the variant; every run below.")
-    runs_table = runs_table.assign(git_commit=runs_table["provenance"].map(lambda p: p.get("git_commit") if isinstance(p, dict) else None))
+    commits = runs_table["provenance"].map(lambda p: p.get("git_commit") if isinstance(p, dict) else None)
+    runs_table = runs_table.assign(git_commit=commits)
     st.dataframe(
         runs_table[["spec", "fold", "seed", "status", "error", "device", "git_commit", "wall_s", "finished_at"]],
         hide_index=True,
