@@ -110,20 +110,20 @@ def measure_latency(
     return _latency(timings, input_shape, device, dtype, peak)
 
 
-def measure_latencies(
+def interleaved_timings(
     models: dict[str, nn.Module],
     input_shape: tuple[int, ...],
     device: str | torch.device = "cpu",
     warmup: int = 5,
     runs: int = 30,
     max_seconds: float = 10.0,
-) -> dict[str, Latency]:
-    """``measure_latency`` for several models at once, their passes interleaved round by round.
+) -> dict[str, np.ndarray]:
+    """Seconds per forward pass of each model, their passes interleaved round by round (float32).
 
     Each round times one forward pass of every model, in an order that rotates from round to round, so
     a change of machine load or clock during the measurement reaches every model alike and the
-    differences between them stay paired. Rounds stop at ``runs``, or once ``max_seconds`` are spent
-    (after at least three). float32; peak memory is not recorded.
+    differences between them stay paired: element i of every array is round i. Rounds stop at
+    ``runs``, or once ``max_seconds`` are spent (after at least three).
     """
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
@@ -148,7 +148,22 @@ def measure_latencies(
     finally:
         for name, model in placed.items():
             model.train(modes[name])
-    return {name: _latency(timings[name], input_shape, device, torch.float32, None) for name in names}
+    return {name: np.asarray(values) for name, values in timings.items()}
+
+
+def measure_latencies(
+    models: dict[str, nn.Module],
+    input_shape: tuple[int, ...],
+    device: str | torch.device = "cpu",
+    warmup: int = 5,
+    runs: int = 30,
+    max_seconds: float = 10.0,
+) -> dict[str, Latency]:
+    """``measure_latency`` for several models at once, timed interleaved (``interleaved_timings``);
+    float32, peak memory not recorded."""
+    device = resolve_device(device)
+    timings = interleaved_timings(models, input_shape, device, warmup, runs, max_seconds)
+    return {name: _latency(list(values), input_shape, device, torch.float32, None) for name, values in timings.items()}
 
 
 def _latency(

@@ -49,17 +49,19 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     """params / GMACs / batch-1 latency of each spec of ``jobs``, as built for this grid's data and recipe.
 
     Every spec is timed together with its plain baseline, their passes interleaved
-    (``measure_latencies``), and its record keeps both medians, so the latency a module adds is a
-    paired difference taken under one machine load.
+    (``suite.paired_latency``), and its record keeps both latencies and the spread of their difference,
+    so the latency a module adds is a paired difference taken under one machine load, with its noise.
     """
     from suite.build import build_variant
-    from suite.cost import measure_cost, measure_latencies
+    from suite.cost import measure_cost
+    from suite.paired_latency import paired_latencies
     from suite.spec import parse
 
     data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
-    baselines = {spec: parse(spec).baseline for spec in recipes}
-    for spec, baseline in baselines.items():
-        recipes.setdefault(baseline, recipes[spec])  # baseline and variant share the recipe
+    wanted = list(recipes)
+    for spec in wanted:
+        recipes.setdefault(parse(spec).baseline, recipes[spec])  # baseline and variant share the recipe
+    references = {spec: parse(spec).baseline for spec in recipes}
     classes = len(data.classes) if grid.task == "cls" else 1
     costs, models = {}, {}
     for spec, recipe in recipes.items():
@@ -70,12 +72,12 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
         costs[spec] = {"gmacs": cost.gmacs, "params": cost.params, "params_added": cost.params_added}
         models[spec] = (built.model, shape)
     for shape in {shape for _, shape in models.values()}:
-        timed = measure_latencies({spec: m for spec, (m, s) in models.items() if s == shape}, shape, device)
-        for spec, latency in timed.items():
-            costs[spec]["latency_ms"] = latency.median_ms
-    for spec, baseline in baselines.items():
-        costs[spec]["baseline_latency_ms"] = costs[baseline]["latency_ms"]
-    return {spec: costs[spec] for spec in baselines}
+        same = {spec: model for spec, (model, s) in models.items() if s == shape}
+        for spec, timed in paired_latencies(same, {s: references[s] for s in same}, shape, device).items():
+            costs[spec].update(
+                latency_ms=timed.latency_ms, baseline_latency_ms=timed.reference_ms, latency_spread_ms=timed.spread_ms
+            )
+    return {spec: costs[spec] for spec in wanted}
 
 
 def run_grid(

@@ -457,3 +457,19 @@ def test_lower_is_better_metrics_count_a_decrease_as_a_gain(monkeypatch):
     (comp,) = compare(runs_frame({"unet": baseline, "unet+se": variant}, metric="hd95"))
     assert not comp.higher_is_better and comp.gain == pytest.approx(3.0, abs=0.2)
     assert comp.verdict in CLAIMS and comp.folds_won == 5
+
+
+def test_latency_spread_marks_a_difference_smaller_than_its_noise_unreliable():
+    rng = np.random.default_rng(27)
+    baseline, variant = effect_grid(rng, 1.0)
+    cost = {"resnet18": (1_000_000, 1.8, 4.0), "resnet18+se": (1_050_000, 1.827, 4.3)}
+    runs = runs_frame({"resnet18": baseline, "resnet18+se": variant}, cost=cost)
+    is_variant = runs["spec"] == "resnet18+se"
+    runs["baseline_latency_ms"] = np.where(is_variant, 4.0, np.nan)
+    runs["latency_spread_ms"] = np.where(is_variant, 0.5, np.nan)
+    (noisy,) = compare(runs)
+    assert noisy.latency_added_ms == pytest.approx(0.3) and noisy.latency_spread_ms == 0.5
+    assert noisy.latency_reliable is False
+    runs["latency_spread_ms"] = np.where(is_variant, 0.1, np.nan)
+    (clear,) = compare(runs)
+    assert clear.latency_reliable is True

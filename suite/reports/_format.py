@@ -97,9 +97,14 @@ def gmacs_added(comp: Comparison) -> str:
 
 
 def latency_added(comp: Comparison) -> str:
-    return (
-        f"{comp.latency_added_ms:+.2f} ms" + _pct(comp.latency_added_pct) if comp.latency_added_ms is not None else "–"
-    )
+    """``+0.21 ±0.05 ms (+3.1%)``; ``unreliable (±0.42 ms)`` when the spread exceeds the difference;
+    without a recorded spread (runs before store schema v4) the plain difference."""
+    if comp.latency_added_ms is None:
+        return "–"
+    if comp.latency_reliable is False:
+        return f"unreliable (±{comp.latency_spread_ms:.2f} ms)"
+    spread = f" ±{comp.latency_spread_ms:.2f}" if comp.latency_spread_ms is not None else ""
+    return f"{comp.latency_added_ms:+.2f}{spread} ms" + _pct(comp.latency_added_pct)
 
 
 def latency_added_spread(comp: Comparison) -> str:
@@ -112,20 +117,23 @@ def latency_added_spread(comp: Comparison) -> str:
 
 
 def cost_units(comparisons: list[Comparison]) -> str:
-    """The units of the cost columns, naming the latency device(s)."""
+    """The units of the cost columns, naming the latency device(s) and how latency was timed."""
     devices = sorted({c.latency_device for c in comparisons if c.latency_device})
     where = ", ".join(devices) if devices else "the run's device"
     timed = [c for c in comparisons if c.latency_added_ms is not None]
-    if timed and all(c.latency_paired for c in timed):
-        how = ", timed interleaved with the baseline"
+    with_spread = [c for c in timed if c.latency_spread_ms is not None]
+    if timed and len(with_spread) == len(timed):
+        how = (
+            f"10th percentile of forward passes timed interleaved with the baseline, ms, batch 1, on {where}, "
+            "± half-width of its bootstrap 95% interval; unreliable when that exceeds the difference"
+        )
     elif any(c.latency_paired for c in timed):
-        how = ", timed interleaved with the baseline where recorded, else apart"
+        how = f"forward ms, batch 1, on {where}, timed interleaved with the baseline (older runs: medians, no spread)"
     else:
-        how = ", timed apart from the baseline" if timed else ""
+        how = f"median forward ms, batch 1, on {where}" + (", timed apart from the baseline" if timed else "")
     return (
         "params added: exact count (% of the baseline); GMACs added: fvcore multiply-accumulates, batch 1, "
-        "recipe image size (% of the baseline); "
-        f"latency added: median forward ms, batch 1, on {where}{how} (% of the baseline)"
+        f"recipe image size (% of the baseline); latency added: {how} (% of the baseline)"
     )
 
 
