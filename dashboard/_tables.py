@@ -128,7 +128,7 @@ def _variant_row(section: Section, setting: Setting, comp: Comparison) -> dict:
         "latency_added_pct": comp.latency_added_pct,
         "latency_spread_ms": comp.latency_spread_ms,
         "latency_reliable": comp.latency_reliable,
-        "latency_added": _format.latency_added_spread(comp),
+        "latency_added": _format.latency_added(comp),
         "latency_device": comp.latency_device,
     }
 

@@ -276,7 +276,7 @@ def test_variant_page_pairs_every_fold_and_seed_and_shows_the_verdict_statistics
         captions = " ".join(c.value for c in app.main.caption)
         assert metrics["Verdict"] == verdict_text(comp)
         assert f"Family: {family_label(comp.family, comp.family_size)}" in captions
-        assert _format.latency_added_spread(comp) in captions
+        assert _format.latency_added(comp) in captions
         assert ("unreliable" in captions) == (comp.latency_reliable is False)
         if comp.has_stats:
             assert metrics["p (two-sided, Holm)"] == _format.p_value(comp.p_adjusted)

@@ -46,8 +46,8 @@ COLUMNS = {  # display column -> config; order is the display order
     "latency_ms": st.column_config.NumberColumn("Latency (ms, batch 1)", format="%.3g"),
     "latency_added": st.column_config.TextColumn(
         "Latency added",
-        help="Paired difference to the baseline timed interleaved with it, ± the half-width of its 95% interval "
-        "where recorded; 'unreliable' when that interval is wider than the difference.",
+        help="Paired difference to the baseline timed interleaved with it, ± the half-width of its bootstrap 95% "
+        "interval where recorded; 'unreliable' instead of a cost when that interval is wider than the difference.",
     ),
     "latency_device": st.column_config.TextColumn("Timed on"),
     "baseline": st.column_config.TextColumn("Baseline"),

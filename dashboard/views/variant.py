@@ -155,7 +155,7 @@ for line in papers(comp.variant):
 cost = {
     "params added": _format.params_added(comp),
     "GMACs added (fvcore, batch 1)": _format.gmacs_added(comp),
-    f"latency added (batch 1, {comp.latency_device or 'unrecorded device'})": _format.latency_added_spread(comp),
+    f"latency added (batch 1, {comp.latency_device or 'unrecorded device'})": _format.latency_added(comp),
 }
 st.caption(" · ".join(f"{name}: {text}" for name, text in cost.items() if text != "–"))
 if comp.latency_reliable is False:

@@ -107,15 +107,6 @@ def latency_added(comp: Comparison) -> str:
     return f"{comp.latency_added_ms:+.2f}{spread} ms" + _pct(comp.latency_added_pct)
 
 
-def latency_added_spread(comp: Comparison) -> str:
-    """Latency added with the half-width of its 95% interval where recorded, ``+0.41 ± 0.10 ms (+3.2%)``,
-    flagged ``unreliable`` when the interval is wider than the difference itself."""
-    if comp.latency_added_ms is None or comp.latency_spread_ms is None:
-        return latency_added(comp)
-    text = f"{comp.latency_added_ms:+.2f} ± {comp.latency_spread_ms:.2f} ms" + _pct(comp.latency_added_pct)
-    return text + (" unreliable: within its spread" if comp.latency_reliable is False else "")
-
-
 def cost_units(comparisons: list[Comparison]) -> str:
     """The units of the cost columns, naming the latency device(s) and how latency was timed."""
     devices = sorted({c.latency_device for c in comparisons if c.latency_device})
