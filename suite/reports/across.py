@@ -12,7 +12,8 @@ a *task*. From a ``Report`` (ad-hoc families over the whole store) this gives:
 - for several insertions, average ranks over the tasks where all of them and their baseline ran (a
   complete block; rank 1 = best, direction-aware), Friedman's test, and the Nemenyi critical difference
   (Demšar 2006) from autorank, which needs at least 5 tasks; below that the ranks and Friedman's p
-  (scipy) are shown without a critical difference.
+  (scipy) are shown without a critical difference. ``AcrossReport.autorank_result`` keeps autorank's own
+  result, so a view can draw the critical-difference diagram with ``autorank.plot_stats``.
 """
 
 from __future__ import annotations
@@ -27,11 +28,16 @@ from scipy import stats
 
 from suite.errors import SuiteError
 from suite.reports.model import Report
+from suite.reports.style import style
 from suite.verdict import Comparison
 
 MIN_TASKS = 3  # tasks an insertion needs before it is compared across datasets
 AUTORANK_MIN_TASKS = 5  # autorank's own minimum of paired measurements
 BASELINE = "baseline"  # the population of the plain networks in the ranking
+CELL_NOTE = (
+    "Each cell: verdict mark and gain in units of that task's delta (1 = one practical margin; "
+    "> 0 is better). Wilcoxon signed-rank test (two-sided, scipy) on those gains across tasks."
+)
 
 
 @dataclass
@@ -54,6 +60,12 @@ class Task:
     def gain_in_deltas(self) -> float | None:
         return None if self.gain is None else self.gain / self.delta
 
+    @property
+    def cell(self) -> str:
+        """Its cell in the side-by-side table: the verdict mark and the gain in deltas (``⇑ +1.23``, ``? refused``)."""
+        shown = "refused" if self.gain is None else f"{self.gain_in_deltas:+.2f}"
+        return f"{style(self.verdict).mark} {shown}"
+
 
 @dataclass
 class AcrossInsertion:
@@ -67,6 +79,11 @@ class AcrossInsertion:
     def wins(self) -> int:
         return sum(t.gain is not None and t.gain > 0 for t in self.tasks)
 
+    @property
+    def tested(self) -> int:
+        """Tasks with a gain (refused ones have none)."""
+        return sum(t.gain is not None for t in self.tasks)
+
 
 @dataclass
 class Ranking:
@@ -78,6 +95,23 @@ class Ranking:
     method: str
     dropped: list[str] = field(default_factory=list)  # insertions left out to keep the block complete
 
+    @property
+    def no_critical_difference(self) -> str | None:
+        """Why no critical difference was computed, in one sentence (None when there is one)."""
+        if self.critical_difference is not None:
+            return None
+        if len(self.tasks) < AUTORANK_MIN_TASKS:
+            return (
+                f"autorank's Nemenyi test needs {AUTORANK_MIN_TASKS} or more tasks and these modules share "
+                f"{len(self.tasks)}"
+            )
+        if len(self.populations) < 3:
+            return (
+                "with the baseline and a single module autorank compares the two with a Wilcoxon test, "
+                "which has no critical difference; rank two or more modules"
+            )
+        return "autorank gave no finite critical difference"
+
 
 @dataclass
 class AcrossReport:
@@ -85,6 +119,7 @@ class AcrossReport:
     ranking: Ranking | None
     task_names: list[str]
     skipped: list[str]  # insertions on fewer than MIN_TASKS tasks
+    autorank_result: object | None = field(default=None, repr=False)  # autorank's RankResult, for plot_stats
 
 
 def insertion_label(spec: str) -> str:
@@ -143,10 +178,11 @@ def _block(insertions: list[AcrossInsertion]) -> tuple[list[AcrossInsertion], li
     return [], [], dropped
 
 
-def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -> Ranking | None:
+def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -> tuple[Ranking | None, object | None]:
+    """The ranking over the complete block, and autorank's result where autorank ran (else None)."""
     chosen, tasks, dropped = _block(insertions)
     if not chosen:
-        return None
+        return None, None
     by_task: dict[str, dict[str, float]] = {name: {} for name in tasks}
     for comp in comparisons:
         task = _task(comp)
@@ -160,7 +196,7 @@ def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -
     populations = [BASELINE] + [ins.label for ins in chosen]
     table = pd.DataFrame.from_dict(by_task, orient="index")[populations]
     ranks = table.rank(axis=1, ascending=False).mean().to_dict()
-    friedman_p, cd, method = None, None, "average ranks (1 = best)"
+    friedman_p, cd, method, result = None, None, "average ranks (1 = best)", None
     if len(populations) >= 3:
         friedman_p = float(stats.friedmanchisquare(*(table[c] for c in populations)).pvalue)
         method = "average ranks (1 = best), Friedman test (scipy)"
@@ -173,7 +209,8 @@ def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -
         friedman_p = float(result.pvalue)
         cd = float(result.cd) if result.cd is not None and math.isfinite(result.cd) else None
         method = f"average ranks (1 = best), {result.omnibus} test and {result.posthoc} critical difference (autorank)"
-    return Ranking(populations, tasks, {p: float(ranks[p]) for p in populations}, friedman_p, cd, method, dropped)
+    ranking = Ranking(populations, tasks, {p: float(ranks[p]) for p in populations}, friedman_p, cd, method, dropped)
+    return ranking, result
 
 
 def build_across(report: Report) -> AcrossReport:
@@ -196,4 +233,5 @@ def build_across(report: Report) -> AcrossReport:
             "e.g. suite run --variant unet+se --dataset isbi2012-membrane --data-root DIR"
         )
     names = sorted({t.name for ins in across for t in ins.tasks})
-    return AcrossReport(across, _ranking(across, report.comparisons), names, skipped)
+    ranking, result = _ranking(across, report.comparisons)
+    return AcrossReport(across, ranking, names, skipped, result)

@@ -13,7 +13,7 @@ from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
 from suite.reports import _format
 from suite.reports._common import family_text, scope_text, verdict_text
-from suite.reports.across import AcrossReport
+from suite.reports.across import CELL_NOTE, AcrossReport
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
 from suite.spec import compact
@@ -133,20 +133,11 @@ def print_across(console: Console, across: AcrossReport) -> None:
         cells = []
         for name in across.task_names:
             task = by_task.get(name)
-            if task is None:
-                cells.append("")
-                continue
-            look = style(task.verdict)
-            shown = "refused" if task.gain is None else f"{task.gain_in_deltas:+.2f}"
-            cells.append(f"[{look.terminal}]{look.mark} {shown}[/]")
-        tested = sum(t.gain is not None for t in insertion.tasks)
+            cells.append("" if task is None else f"[{style(task.verdict).terminal}]{task.cell}[/]")
         median = "–" if insertion.median_gain_in_deltas is None else f"{insertion.median_gain_in_deltas:+.2f}"
-        table.add_row(escape(insertion.label), *cells, f"{insertion.wins}/{tested}", median, _format.p_value(insertion.wilcoxon_p))
+        table.add_row(escape(insertion.label), *cells, f"{insertion.wins}/{insertion.tested}", median, _format.p_value(insertion.wilcoxon_p))
     console.print(table)
-    console.print(
-        "[dim]Each cell: verdict mark and gain in units of that task's delta (1 = one practical margin; "
-        "> 0 is better). Wilcoxon signed-rank test (two-sided, scipy) on those gains across tasks.[/]"
-    )
+    console.print(f"[dim]{escape(CELL_NOTE)}[/]")
     for insertion in across.insertions:
         if insertion.note:
             console.print(f"[dim]{escape(insertion.label)}: {escape(insertion.note)}[/]")
