@@ -352,7 +352,7 @@ def test_across_page_renders_build_across(across_stores, monkeypatch, tasks):
     ranks = app.dataframe[1].value
     assert dict(zip(ranks["population"], ranks["mean rank"])) == pytest.approx(across.ranking.mean_ranks)
     captions = " ".join(c.value for c in app.main.caption)
-    assert f"Friedman p {_format.p_value(across.ranking.friedman_p)}" in captions
+    assert f"{across.ranking.omnibus} p {_format.p_value(across.ranking.omnibus_p)}" in captions
     images = [el for el in app.main if getattr(el, "type", None) == "image"]
     charts = chart_data(app)
     if tasks >= 5:  # autorank's critical-difference diagram (matplotlib), no rank chart

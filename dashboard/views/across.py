@@ -48,9 +48,8 @@ def _css(verdict: str) -> str:
 
 def _ranking_line(ranking: Ranking) -> str:
     parts = [ranking.method]
-    if ranking.friedman_p is not None:
-        test = "Friedman" if len(ranking.populations) >= 3 else "Wilcoxon"
-        parts.append(f"{test} p {_format.p_value(ranking.friedman_p)}")
+    if ranking.omnibus_p is not None:
+        parts.append(f"{ranking.omnibus} p {_format.p_value(ranking.omnibus_p)}")
     if ranking.critical_difference is not None:
         parts.append(f"Nemenyi critical difference {ranking.critical_difference:.2f} (ranks further apart differ at 0.05)")
     if ranking.dropped:
@@ -71,9 +70,9 @@ def _diagram(across: AcrossReport, ranking: Ranking) -> None:
             "Critical-difference diagram (Demšar 2006), drawn by autorank: average ranks on the axis (1 = best); "
             f"populations joined by a bar do not differ at 0.05 (Nemenyi, CD = {ranking.critical_difference:.2f})."
         )
-        if ranking.friedman_p is not None and ranking.friedman_p >= 0.05:
+        if ranking.omnibus_p is not None and ranking.omnibus_p >= 0.05:
             caption += (
-                f" Friedman's test finds no difference (p {_format.p_value(ranking.friedman_p)}), so no pair differs; "
+                f" {ranking.omnibus}'s test finds no difference (p {_format.p_value(ranking.omnibus_p)}), so no pair differs; "
                 "the bars are drawn for reference."
             )
         st.caption(caption)

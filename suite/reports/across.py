@@ -12,7 +12,11 @@ a *task*. From a ``Report`` (ad-hoc families over the whole store) this gives:
 - for several insertions, average ranks over the tasks where all of them and their baseline ran (a
   complete block; rank 1 = best, direction-aware), Friedman's test, and the Nemenyi critical difference
   (Demšar 2006) from autorank, which needs at least 5 tasks; below that the ranks and Friedman's p
-  (scipy) are shown without a critical difference. ``AcrossReport.autorank_result`` keeps autorank's own
+  (scipy) are shown without a critical difference. With the baseline and one module only, autorank's
+  omnibus test is Wilcoxon's and there is no critical difference.
+
+A dataset where one baseline ran under two recipes or splits gives two tasks, named with the report's
+setting label ("shapes (unet; image_size=48)"), so no dataset is counted twice under one name. ``AcrossReport.autorank_result`` keeps autorank's own
   result, so a view can draw the critical-difference diagram with ``autorank.plot_stats``.
 """
 
@@ -51,10 +55,11 @@ class Task:
     verdict: str
     gain: float | None
     delta: float
+    setting: str = ""  # the report's setting label when the baseline has several recipes/splits there
 
     @property
     def name(self) -> str:
-        return f"{self.dataset} ({self.baseline})"
+        return f"{self.dataset} ({self.baseline}{'; ' + self.setting if self.setting else ''})"
 
     @property
     def gain_in_deltas(self) -> float | None:
@@ -90,10 +95,11 @@ class Ranking:
     populations: list[str]  # BASELINE first, then insertion labels
     tasks: list[str]  # the complete block the ranks are computed over
     mean_ranks: dict[str, float]  # 1 = best
-    friedman_p: float | None
+    omnibus_p: float | None  # of the test that all populations rank alike
     critical_difference: float | None  # Nemenyi, at alpha 0.05; None below AUTORANK_MIN_TASKS tasks
     method: str
     dropped: list[str] = field(default_factory=list)  # insertions left out to keep the block complete
+    omnibus: str = "Friedman"  # the test behind omnibus_p: Friedman, or Wilcoxon for two populations
 
     @property
     def no_critical_difference(self) -> str | None:
@@ -146,9 +152,14 @@ def insertion_label(spec: str) -> str:
         return spec.partition("+")[2] or spec
 
 
-def _task(comp: Comparison) -> Task:
+def _task(comp: Comparison, setting: str) -> Task:
     gain = comp.gain if comp.has_stats else None
-    return Task(comp.dataset, comp.baseline, comp.metric, comp.variant, comp.verdict, gain, comp.delta)
+    return Task(comp.dataset, comp.baseline, comp.metric, comp.variant, comp.verdict, gain, comp.delta, setting)
+
+
+def _with_settings(report: Report) -> list[tuple[Comparison, str]]:
+    """Every comparison with its setting label: one dataset run at two image sizes is two tasks."""
+    return [(comp, s.label) for section in report.sections for s in section.settings for comp in s.comparisons]
 
 
 def _wilcoxon(insertion: AcrossInsertion) -> None:
@@ -178,14 +189,16 @@ def _block(insertions: list[AcrossInsertion]) -> tuple[list[AcrossInsertion], li
     return [], [], dropped
 
 
-def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -> tuple[Ranking | None, object | None]:
+def _ranking(
+    insertions: list[AcrossInsertion], comparisons: list[tuple[Comparison, str]]
+) -> tuple[Ranking | None, object | None]:
     """The ranking over the complete block, and autorank's result where autorank ran (else None)."""
     chosen, tasks, dropped = _block(insertions)
     if not chosen:
         return None, None
     by_task: dict[str, dict[str, float]] = {name: {} for name in tasks}
-    for comp in comparisons:
-        task = _task(comp)
+    for comp, setting in comparisons:
+        task = _task(comp, setting)
         if task.name not in by_task or comp.variant_mean is None or comp.baseline_mean is None or not comp.has_stats:
             continue
         sign = 1.0 if comp.higher_is_better else -1.0
@@ -196,9 +209,9 @@ def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -
     populations = [BASELINE] + [ins.label for ins in chosen]
     table = pd.DataFrame.from_dict(by_task, orient="index")[populations]
     ranks = table.rank(axis=1, ascending=False).mean().to_dict()
-    friedman_p, cd, method, result = None, None, "average ranks (1 = best)", None
+    omnibus_p, cd, method, result, omnibus = None, None, "average ranks (1 = best)", None, "Friedman"
     if len(populations) >= 3:
-        friedman_p = float(stats.friedmanchisquare(*(table[c] for c in populations)).pvalue)
+        omnibus_p = float(stats.friedmanchisquare(*(table[c] for c in populations)).pvalue)
         method = "average ranks (1 = best), Friedman test (scipy)"
     if len(tasks) >= AUTORANK_MIN_TASKS and len(populations) >= 2:
         from autorank import autorank
@@ -206,18 +219,21 @@ def _ranking(insertions: list[AcrossInsertion], comparisons: list[Comparison]) -
         with contextlib.redirect_stdout(io.StringIO()):  # autorank announces the forced mode on stdout
             result = autorank(table, alpha=0.05, order="descending", force_mode="nonparametric")
         ranks = result.rankdf["meanrank"].to_dict()
-        friedman_p = float(result.pvalue)
+        omnibus_p, omnibus = float(result.pvalue), str(result.omnibus).capitalize()
         cd = float(result.cd) if result.cd is not None and math.isfinite(result.cd) else None
-        method = f"average ranks (1 = best), {result.omnibus} test and {result.posthoc} critical difference (autorank)"
-    ranking = Ranking(populations, tasks, {p: float(ranks[p]) for p in populations}, friedman_p, cd, method, dropped)
+        method = f"average ranks (1 = best), {omnibus} test (autorank)"
+        if cd is not None:
+            method += f" and {str(result.posthoc).capitalize()} critical difference"
+    ranks_by = {p: float(ranks[p]) for p in populations}
+    ranking = Ranking(populations, tasks, ranks_by, omnibus_p, cd, method, dropped, omnibus)
     return ranking, result
 
 
 def build_across(report: Report) -> AcrossReport:
     """Per-insertion verdicts across tasks, Wilcoxon on gain / delta, and the ranking (see the module doc)."""
     grouped: dict[str, list[Task]] = {}
-    for comp in report.comparisons:
-        grouped.setdefault(insertion_label(comp.variant), []).append(_task(comp))
+    for comp, setting in _with_settings(report):
+        grouped.setdefault(insertion_label(comp.variant), []).append(_task(comp, setting))
     across, skipped = [], []
     for label, tasks in sorted(grouped.items()):
         if len({t.name for t in tasks}) < MIN_TASKS:
@@ -233,5 +249,5 @@ def build_across(report: Report) -> AcrossReport:
             "e.g. suite run --variant unet+se --dataset isbi2012-membrane --data-root DIR"
         )
     names = sorted({t.name for ins in across for t in ins.tasks})
-    ranking, result = _ranking(across, report.comparisons)
+    ranking, result = _ranking(across, _with_settings(report))
     return AcrossReport(across, ranking, names, skipped, result)

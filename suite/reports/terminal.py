@@ -154,8 +154,8 @@ def print_across(console: Console, across: AcrossReport) -> None:
         ranks.add_row(escape(population), f"{rank:.2f}")
     console.print(ranks)
     parts = [ranking.method]
-    if ranking.friedman_p is not None:
-        parts.append(f"Friedman p {_format.p_value(ranking.friedman_p)}")
+    if ranking.omnibus_p is not None:
+        parts.append(f"{ranking.omnibus} p {_format.p_value(ranking.omnibus_p)}")
     if ranking.critical_difference is not None:
         parts.append(f"Nemenyi critical difference {ranking.critical_difference:.2f} (ranks further apart differ at 0.05)")
     else:
