@@ -55,7 +55,7 @@ def test_wilcoxon_and_ranks_match_a_hand_computation():
     assert se.wilcoxon_p == pytest.approx(stats.wilcoxon(gains).pvalue)
     assert "smallest two-sided p" in se.note  # 4 tasks cannot reach 0.05
     ranking = across.ranking
-    assert ranking.populations == [BASELINE, "eca", "se"] and len(ranking.tasks) == 4
+    assert ranking.populations == [BASELINE, "eca", "se"] and len(ranking.datasets) == 4
     table = {}
     for comp in report.comparisons:
         label = insertion_label(comp.variant)

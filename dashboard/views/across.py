@@ -54,7 +54,7 @@ def _ranking_line(ranking: Ranking) -> str:
         parts.append(f"Nemenyi critical difference {ranking.critical_difference:.2f} (ranks further apart differ at 0.05)")
     if ranking.dropped:
         parts.append(f"left out to keep the block complete: {', '.join(ranking.dropped)}")
-    return "; ".join(parts) + f". Tasks: {', '.join(ranking.tasks)}."
+    return "; ".join(parts) + f". Datasets: {', '.join(ranking.datasets)}."
 
 
 def _diagram(across: AcrossReport, ranking: Ranking) -> None:

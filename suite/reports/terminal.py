@@ -147,7 +147,7 @@ def print_across(console: Console, across: AcrossReport) -> None:
     if ranking is None:
         console.print("[dim]No complete block of 3 tasks shared by the modules: no ranking.[/]")
         return
-    ranks = Table(title=f"Average rank over {len(ranking.tasks)} tasks (1 = best)", box=box.SIMPLE_HEAD)
+    ranks = Table(title=f"Average rank over {len(ranking.datasets)} datasets (1 = best)", box=box.SIMPLE_HEAD)
     ranks.add_column("population")
     ranks.add_column("mean rank", justify="right")
     for population, rank in sorted(ranking.mean_ranks.items(), key=lambda item: item[1]):
@@ -162,4 +162,4 @@ def print_across(console: Console, across: AcrossReport) -> None:
         parts.append("no critical difference: autorank's Nemenyi needs 5 or more tasks")
     if ranking.dropped:
         parts.append(f"left out to keep the block complete: {', '.join(ranking.dropped)}")
-    console.print(f"[dim]{escape('; '.join(parts))}. Tasks: {escape(', '.join(ranking.tasks))}.[/]")
+    console.print(f"[dim]{escape('; '.join(parts))}. Datasets: {escape(', '.join(ranking.datasets))}.[/]")
