@@ -15,7 +15,7 @@ from _charts import mean_ranks
 from _data import board
 from suite.errors import SuiteError
 from suite.reports import _format
-from suite.reports.across import CELL_NOTE, MIN_TASKS, AcrossReport, Ranking
+from suite.reports.across import CELL_NOTE, MIN_DATASETS, AcrossReport, Ranking
 from suite.reports.style import VERDICT_STYLES, style
 
 
@@ -106,12 +106,12 @@ st.dataframe(
 marks = " · ".join(f"{look.mark} {label}" for label, look in VERDICT_STYLES.items())
 st.caption(f"{CELL_NOTE} A task is a dataset and the baseline the module went into. Marks: {marks}.")
 if across.skipped:
-    st.caption(f"On fewer than {MIN_TASKS} datasets, not compared across: {', '.join(across.skipped)}.")
+    st.caption(f"On fewer than {MIN_DATASETS} datasets, not compared across: {', '.join(across.skipped)}.")
 
 st.subheader("Average ranks")
 ranking = across.ranking
 if ranking is None:
-    st.info(f"No complete block of {MIN_TASKS} tasks shared by the modules: no ranking.")
+    st.info(f"No complete block of {MIN_DATASETS} datasets shared by the modules: no ranking.")
     st.stop()
 st.dataframe(
     pd.DataFrame(

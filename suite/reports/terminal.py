@@ -145,7 +145,7 @@ def print_across(console: Console, across: AcrossReport) -> None:
         console.print(f"[dim]On fewer than 3 datasets, not compared across: {escape(', '.join(across.skipped))}[/]")
     ranking = across.ranking
     if ranking is None:
-        console.print("[dim]No complete block of 3 tasks shared by the modules: no ranking.[/]")
+        console.print("[dim]No complete block of 3 datasets shared by the modules: no ranking.[/]")
         return
     ranks = Table(title=f"Average rank over {len(ranking.datasets)} datasets (1 = best)", box=box.SIMPLE_HEAD)
     ranks.add_column("population")
