@@ -14,6 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from suite.errors import SuiteError
+from suite.reports._common import family_label, verdict_text
+from suite.reports.across import AcrossReport, build_across
 from suite.reports.model import Report, build_report
 from suite.store import read_runs, resolve_store_path
 
@@ -46,6 +48,12 @@ class Board:
     comparisons: pd.DataFrame  # one row per comparison of ``report`` (``comparison_table``)
     metric: str | None  # None: each dataset's default metric
     delta: float | None  # None: each metric's default practical-equivalence margin
+    path: str = ""  # the store, and its stamp: the cache key of everything derived from it
+    stamp: tuple = ()
+
+    def across(self) -> AcrossReport:
+        """The across-datasets analysis of ``report``; raises ``SuiteError`` when no module is on 3 datasets."""
+        return load_across(self.path, self.stamp, self.metric, self.delta)
 
 
 def store_path() -> Path:
@@ -80,10 +88,24 @@ def load_report(path: str, stamp: tuple, metric: str | None, delta: float | None
     return build_report(runs, metric=metric, delta=delta)
 
 
+@st.cache_data(show_spinner="Comparing the modules across datasets ...")
+def load_across(path: str, stamp: tuple, metric: str | None, delta: float | None) -> AcrossReport:
+    """``build_across`` of the same report (what ``suite compare --across-datasets`` prints); raises ``SuiteError``."""
+    return build_across(load_report(path, stamp, metric, delta))
+
+
 def comparison_table(report: Report) -> pd.DataFrame:
-    """One row per comparison of ``report`` (``Comparison.to_dict()``), CI bounds spread into columns."""
+    """One row per comparison of ``report`` (``Comparison.to_dict()``), CI bounds spread into columns, with
+    the verdict and the family worded as every report words them."""
     rows = [
-        comp.to_dict() | {"p_shown": comp.shown_p, "setting": setting.label}
+        comp.to_dict()
+        | {
+            "p_shown": comp.shown_p,
+            "setting": setting.label,
+            "label": comp.variant + (f" · {setting.label}" if setting.label else ""),  # unique within a dataset
+            "verdict_text": verdict_text(comp),
+            "family_text": family_label(comp.family, comp.family_size),
+        }
         for section in report.sections
         for setting in section.settings
         for comp in setting.comparisons
@@ -120,4 +142,4 @@ def board() -> Board | None:
     except SuiteError as err:
         st.error(str(err))
         report = build_report(runs.iloc[:0])
-    return Board(runs, failed, report, comparison_table(report), metric, delta)
+    return Board(runs, failed, report, comparison_table(report), metric, delta, str(path), stamp)

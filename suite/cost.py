@@ -3,6 +3,8 @@
 - Parameters: every element of every parameter, shared ones once.
 - GMACs: fvcore's count (one fused multiply-add = 1 MAC) with fused attention counted too
   (``suite._flops``); ops left uncounted are listed by name with their number of calls.
+- Element-wise ops: the multiplies, additions, gates and softmaxes that GMACs leave out, counted apart
+  in millions (one per output element of each pointwise op), so an attention gate's cost is visible.
 - Latency: warm-up passes, then the median and interquartile range of timed forward passes under
   ``inference_mode``, synchronized on CUDA; every figure carries its batch size, device name and dtype.
 - Peak memory: ``torch.cuda.max_memory_allocated`` over warm-up and timed passes (weights included);
@@ -37,10 +39,17 @@ class MacCount:
     input_shape: tuple[int, ...]
     by_operator: dict[str, float]  # GMACs per counted operator kind (conv, linear, ...)
     unsupported: dict[str, int]  # uncounted op -> number of calls (elementwise ops, max pooling, ...)
+    elementwise: dict[str, int]  # pointwise op (mul, add, sigmoid, softmax, ...) -> output elements; not in gmacs
+
+    @property
+    def elementwise_mops(self) -> float:
+        """Element-wise ops in millions (one per output element of each pointwise op), not in ``gmacs``."""
+        return sum(self.elementwise.values()) / 1e6
 
 
 def count_gmacs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
-    """GMACs of ``model`` on a zero tensor of ``input_shape`` (N, C, H, W), traced with fvcore."""
+    """GMACs of ``model`` on a zero tensor of ``input_shape`` (N, C, H, W), traced with fvcore, and the
+    element-wise ops fvcore leaves out, counted on one more forward pass."""
     example = torch.zeros(input_shape, device=_model_device(model), dtype=_model_dtype(model))
     analysis = _flops.analyse(model, example)
     return MacCount(
@@ -48,6 +57,7 @@ def count_gmacs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
         input_shape=tuple(input_shape),
         by_operator={op: macs / 1e9 for op, macs in _flops.operator_macs(analysis).items()},
         unsupported=_flops.unsupported_ops(analysis),
+        elementwise=_flops.elementwise_ops(model, example),
     )
 
 
@@ -233,6 +243,8 @@ class Cost:
     gmacs: float  # at input_shape
     baseline_gmacs: float | None  # None when no baseline was given for a variant
     unsupported: dict[str, int]  # ops fvcore left uncounted -> calls
+    elementwise_mops: float  # millions of element-wise ops at input_shape (not in gmacs)
+    baseline_elementwise_mops: float | None  # None when no baseline was given for a variant
     latency: Latency | None  # at the batch of input_shape; None when not measured
     throughput: Latency | None  # at a larger batch; None when not measured
 
@@ -247,6 +259,12 @@ class Cost:
     @property
     def gmacs_added(self) -> float | None:
         return None if self.baseline_gmacs is None else self.gmacs - self.baseline_gmacs
+
+    @property
+    def elementwise_mops_added(self) -> float | None:
+        if self.baseline_elementwise_mops is None:
+            return None
+        return self.elementwise_mops - self.baseline_elementwise_mops
 
     @property
     def peak_mem_mib(self) -> float | None:
@@ -266,6 +284,7 @@ class Cost:
             params_added=self.params_added,
             params_added_pct=self.params_added_pct,
             gmacs_added=self.gmacs_added,
+            elementwise_mops_added=self.elementwise_mops_added,
             peak_mem_mib=self.peak_mem_mib,
         )
         return out
@@ -304,8 +323,12 @@ def measure_cost(
     if cost is None:
         cost = _measure(built, input_shape, device, dtype, measured)
     if cost.baseline_gmacs is None and baseline is not None:
-        baseline_gmacs = baseline.gmacs if isinstance(baseline, Cost) else count_gmacs(baseline, input_shape).gmacs
-        cost = replace(cost, baseline_gmacs=baseline_gmacs)
+        if isinstance(baseline, Cost):
+            counted = (baseline.gmacs, baseline.elementwise_mops)
+        else:
+            macs = count_gmacs(baseline, input_shape)
+            counted = (macs.gmacs, macs.elementwise_mops)
+        cost = replace(cost, baseline_gmacs=counted[0], baseline_elementwise_mops=counted[1])
     _COSTS[cache_key] = cost
     return cost
 
@@ -334,6 +357,8 @@ def _measure(
         gmacs=macs.gmacs,
         baseline_gmacs=macs.gmacs if built.spec.is_baseline else None,
         unsupported=macs.unsupported,
+        elementwise_mops=macs.elementwise_mops,
+        baseline_elementwise_mops=macs.elementwise_mops if built.spec.is_baseline else None,
         latency=batch_latency,
         throughput=throughput,
     )

@@ -5,7 +5,7 @@ Grammar (DESIGN.md)::
     spec      := baseline ( "+" insertion )*
     insertion := module [ "(" key=value ("," key=value)* ")" ] [ "@" points ] [ ":" mode ]
     points    := point ( "," point )*      point names, group names or globs (dec*)
-    mode      := after | residual | replace
+    mode      := after | residual | replace      (suite.kinds: which modes each module kind takes)
 
 ``parse`` is purely syntactic (lowercased, kwargs sorted). ``canonical`` resolves a parsed spec against
 the registries: points expanded and sorted, kwargs equal to the module's defaults dropped, the default
@@ -23,16 +23,10 @@ import warnings
 from dataclasses import dataclass, replace
 
 from suite.errors import SuiteError, shown
+from suite.kinds import KIND_MODES, KINDS, MODES  # noqa: F401  (KIND_MODES: re-exported for callers)
 
-MODES = ("after", "residual", "replace")
 # Insertions one spec may have: far above any ablation, far below what exhausts memory while counting FLOPs.
 MAX_INSERTIONS = 16
-# The modes a module kind supports; the first is its default and is dropped from canonical strings.
-KIND_MODES = {
-    "attention": ("after", "residual"),
-    "conv": ("replace",),
-    "fusion": ("replace",),
-}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _POINT = re.compile(r"[A-Za-z0-9_\-*?\[\]]+")
@@ -228,7 +222,7 @@ def canonical(spec: Spec | str) -> Spec:
         points = catalog.expand(ins.points or catalog.default_points(kind, spec.baseline, ins.module))
         for point in points:
             catalog.check_kind(point, kind, ins.module, spec.baseline)
-        modes = KIND_MODES[kind]
+        modes = KINDS[kind].modes
         mode = ins.mode or modes[0]
         if mode not in modes:
             raise SuiteError(

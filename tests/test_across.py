@@ -55,7 +55,7 @@ def test_wilcoxon_and_ranks_match_a_hand_computation():
     assert se.wilcoxon_p == pytest.approx(stats.wilcoxon(gains).pvalue)
     assert "smallest two-sided p" in se.note  # 4 tasks cannot reach 0.05
     ranking = across.ranking
-    assert ranking.populations == [BASELINE, "eca", "se"] and len(ranking.tasks) == 4
+    assert ranking.populations == [BASELINE, "eca", "se"] and len(ranking.datasets) == 4
     table = {}
     for comp in report.comparisons:
         label = insertion_label(comp.variant)
@@ -63,7 +63,7 @@ def test_wilcoxon_and_ranks_match_a_hand_computation():
         table[comp.dataset][BASELINE] = comp.baseline_mean
     expected = pd.DataFrame(table).T[ranking.populations].rank(axis=1, ascending=False).mean()
     assert ranking.mean_ranks == pytest.approx(expected.to_dict())
-    assert ranking.friedman_p == pytest.approx(
+    assert ranking.omnibus_p == pytest.approx(
         stats.friedmanchisquare(*(pd.DataFrame(table).T[p] for p in ranking.populations)).pvalue
     )
     assert ranking.critical_difference is None  # autorank needs 5 tasks
@@ -101,3 +101,29 @@ def test_cli_prints_the_side_by_side_table_and_json(tmp_path, monkeypatch):
     document = json.loads(result.stdout)
     (se,) = document["insertions"]
     assert se["label"] == "se" and len(se["tasks"]) == 3 and document["ranking"]["populations"] == [BASELINE, "se"]
+
+
+def test_baseline_and_one_module_on_five_tasks_names_wilcoxon_not_friedman():
+    runs = store_frame(5)
+    runs = runs[~runs["spec"].str.contains("eca")]
+    ranking = build_across(build_report(runs)).ranking
+    assert ranking.populations == [BASELINE, "se"] and ranking.omnibus == "Wilcoxon"
+    assert ranking.critical_difference is None and "Wilcoxon test" in ranking.method and "None" not in ranking.method
+
+
+def test_one_dataset_under_two_recipes_is_two_tasks_not_one_counted_twice():
+    runs = store_frame(3)
+    rng = np.random.default_rng(9)
+    base, better = effect_grid(rng, 0.01, base=0.8, noise=0.003, spread=0.01)
+    again = runs_frame({"unet": base, "unet+se": better}, dataset="shapes", metric="dice", recipe_hash="z" * 16)
+    again["recipe"] = [{"task": "seg", "image_size": 48}] * len(again)
+    runs["recipe"] = [
+        {"task": "seg", "image_size": 32} if dataset == "shapes" else recipe
+        for dataset, recipe in zip(runs["dataset"], runs["recipe"])
+    ]
+    across = build_across(build_report(pd.concat([runs, again], ignore_index=True)))
+    se = next(i for i in across.insertions if i.label == "se")
+    names = [t.name for t in se.tasks]
+    assert len(names) == len(set(names)) == 4
+    assert "shapes (unet; image_size=32)" in names and "shapes (unet; image_size=48)" in names
+    assert len(across.task_names) == 4

@@ -11,7 +11,8 @@ import pytest
 from suite.baselines import BASELINES
 from suite.errors import SuiteError
 from suite.modules import MODULES, module_defaults
-from suite.spec import KIND_MODES, MAX_INSERTIONS, Insertion, Spec, canonical, compact, key, parse
+from suite.kinds import KINDS
+from suite.spec import MAX_INSERTIONS, Insertion, Spec, canonical, compact, key, parse
 
 
 def kind_of(module: str) -> str:
@@ -49,7 +50,7 @@ def spec_texts(baseline: str) -> list[str]:
         spelled = ",".join(f"{k}={_text(v)}" for k, v in defaults.items())
         other = ",".join(f"{k}={_text(changed(v))}" for k, v in defaults.items())
         for target in targets(baseline, kind):
-            for mode in KIND_MODES[kind]:
+            for mode in KINDS[kind].modes:
                 texts.append(f"{baseline}+{module}@{target}:{mode}")
                 if defaults:
                     texts.append(f"{baseline}+{module}({spelled})@{target}:{mode}")
@@ -115,7 +116,7 @@ def test_default_points_and_mode_give_the_same_key(baseline):
             f"{baseline.upper()}+{module.upper()}",
             f"{baseline}+{module}@{default}",
             f"{baseline}+{module}@{','.join(reversed(points))}",
-            f"{baseline}+{module}@{default}:{KIND_MODES[kind][0]}",
+            f"{baseline}+{module}@{default}:{KINDS[kind].modes[0]}",
         ]
         keys = {key(text) for text in spelled}
         assert keys == {f"{baseline}+{module}@{','.join(points)}"}, spelled

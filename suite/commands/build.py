@@ -25,11 +25,14 @@ INSPECT_HELP = "\n\n".join(
     [
         "Build SPEC and show its canonical form, where each module went, params, GMACs and latency.",
         "Defaults: the baseline's first task; 224 px and 1000 classes for cls, 256 px and 1 class for seg; "
-        "3 input channels. GMACs are counted at batch 1 (1 fused multiply-add = 1 MAC).",
+        "3 input channels. GMACs are counted at batch 1 (1 fused multiply-add = 1 MAC); the element-wise ops they "
+        "leave out (the multiplies and sigmoids of attention gates) are counted apart, in millions.",
         "--json prints one object with the keys: spec (canonical), task, image_size, in_channels, num_classes, "
         "baseline_kwargs, input_shape [N, C, H, W], placements (list of module, kind, point, mode, channels, "
         "in_channels, stride, layout, hparams, params), params, baseline_params, params_added, params_added_pct, "
-        "gmacs, baseline_gmacs, gmacs_added, unsupported (uncounted op -> calls), latency and throughput "
+        "gmacs, baseline_gmacs, gmacs_added, unsupported (uncounted op -> calls), elementwise_mops, "
+        "baseline_elementwise_mops, elementwise_mops_added (millions of element-wise ops, one per output element "
+        "of each pointwise op and softmax; not in gmacs), latency and throughput "
         "(median_ms, iqr_ms, batch_size, device, device_name, dtype, runs, peak_mem_mib, images_per_s; "
         "null when not measured), peak_mem_mib (CUDA MiB; null on CPU).",
     ]

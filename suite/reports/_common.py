@@ -46,9 +46,13 @@ def row_cells(comp: Comparison) -> list[str]:
     ]
 
 
+def family_label(name: str, size: int) -> str:
+    """One Holm family with its size: ``every unet variant on shapes · dice in the store (4 comparisons)``."""
+    return f"{name} ({size} comparison{'s' if size != 1 else ''})"
+
+
 def family_text(section: Section) -> str:
-    parts = [f"{name} ({size} comparison{'s' if size != 1 else ''})" for name, size in section.families()]
-    return "; ".join(parts)
+    return "; ".join(family_label(name, size) for name, size in section.families())
 
 
 def statistics_lines(section: Section) -> list[str]:

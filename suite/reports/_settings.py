@@ -12,7 +12,7 @@ import pandas as pd
 
 from suite.verdict import Comparison
 
-Key = tuple[str, str, str]  # (baseline, manifest hash, recipe hash)
+Key = tuple[str, str, str, str]  # (dataset, baseline, manifest hash, recipe hash)
 
 
 def _flatten(values: dict, prefix: str = "") -> dict[str, object]:
@@ -25,8 +25,14 @@ def _flatten(values: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def _describe(runs: pd.DataFrame, manifest: str, recipe: str) -> dict[str, object]:
-    rows = runs[(runs["manifest_hash"] == manifest) & (runs["recipe_hash"] == recipe)]
+def _describe(runs: pd.DataFrame, key: Key) -> dict[str, object]:
+    dataset, baseline, manifest, recipe = key
+    rows = runs[
+        (runs["dataset"] == dataset)
+        & (runs["baseline"] == baseline)
+        & (runs["manifest_hash"] == manifest)
+        & (runs["recipe_hash"] == recipe)
+    ]
     if rows.empty:
         return {"split": manifest[:8]}
     first = rows.iloc[0]
@@ -40,7 +46,7 @@ def _describe(runs: pd.DataFrame, manifest: str, recipe: str) -> dict[str, objec
 
 
 def _labels(keys: list[Key], runs: pd.DataFrame) -> dict[Key, str]:
-    described = {key: _describe(runs, key[1], key[2]) for key in keys}
+    described = {key: _describe(runs, key) for key in keys}
     names = list(dict.fromkeys(name for values in described.values() for name in values))
     differing = [n for n in names if n != "split" and len({repr(v.get(n)) for v in described.values()}) > 1]
     if not differing:
@@ -52,11 +58,11 @@ def group(comparisons: list[Comparison], runs: pd.DataFrame) -> list[tuple[str, 
     """(baseline, label, comparisons) per setting, baselines and settings in their first order."""
     blocks: dict[Key, list[Comparison]] = {}
     for comp in comparisons:
-        blocks.setdefault((comp.baseline, comp.manifest_hash, comp.recipe_hash), []).append(comp)
+        blocks.setdefault((comp.dataset, comp.baseline, comp.manifest_hash, comp.recipe_hash), []).append(comp)
     labels: dict[Key, str] = {}
-    for baseline in dict.fromkeys(key[0] for key in blocks):
-        keys = [key for key in blocks if key[0] == baseline]
+    for baseline in dict.fromkeys(key[1] for key in blocks):
+        keys = [key for key in blocks if key[1] == baseline]
         labels.update(_labels(keys, runs) if len(keys) > 1 else {keys[0]: ""})
-    order = list(dict.fromkeys(key[0] for key in blocks))
-    ordered = sorted(blocks, key=lambda key: order.index(key[0]))
-    return [(key[0], labels[key], blocks[key]) for key in ordered]
+    order = list(dict.fromkeys(key[1] for key in blocks))
+    ordered = sorted(blocks, key=lambda key: order.index(key[1]))
+    return [(key[1], labels[key], blocks[key]) for key in ordered]

@@ -13,7 +13,7 @@ from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
 from suite.reports import _format
 from suite.reports._common import family_text, scope_text, verdict_text
-from suite.reports.across import AcrossReport
+from suite.reports.across import CELL_NOTE, AcrossReport
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
 from suite.spec import compact
@@ -133,20 +133,11 @@ def print_across(console: Console, across: AcrossReport) -> None:
         cells = []
         for name in across.task_names:
             task = by_task.get(name)
-            if task is None:
-                cells.append("")
-                continue
-            look = style(task.verdict)
-            shown = "refused" if task.gain is None else f"{task.gain_in_deltas:+.2f}"
-            cells.append(f"[{look.terminal}]{look.mark} {shown}[/]")
-        tested = sum(t.gain is not None for t in insertion.tasks)
+            cells.append("" if task is None else f"[{style(task.verdict).terminal}]{task.cell}[/]")
         median = "–" if insertion.median_gain_in_deltas is None else f"{insertion.median_gain_in_deltas:+.2f}"
-        table.add_row(escape(insertion.label), *cells, f"{insertion.wins}/{tested}", median, _format.p_value(insertion.wilcoxon_p))
+        table.add_row(escape(insertion.label), *cells, f"{insertion.wins}/{insertion.tested}", median, _format.p_value(insertion.wilcoxon_p))
     console.print(table)
-    console.print(
-        "[dim]Each cell: verdict mark and gain in units of that task's delta (1 = one practical margin; "
-        "> 0 is better). Wilcoxon signed-rank test (two-sided, scipy) on those gains across tasks.[/]"
-    )
+    console.print(f"[dim]{escape(CELL_NOTE)}[/]")
     for insertion in across.insertions:
         if insertion.note:
             console.print(f"[dim]{escape(insertion.label)}: {escape(insertion.note)}[/]")
@@ -154,21 +145,21 @@ def print_across(console: Console, across: AcrossReport) -> None:
         console.print(f"[dim]On fewer than 3 datasets, not compared across: {escape(', '.join(across.skipped))}[/]")
     ranking = across.ranking
     if ranking is None:
-        console.print("[dim]No complete block of 3 tasks shared by the modules: no ranking.[/]")
+        console.print("[dim]No complete block of 3 datasets shared by the modules: no ranking.[/]")
         return
-    ranks = Table(title=f"Average rank over {len(ranking.tasks)} tasks (1 = best)", box=box.SIMPLE_HEAD)
+    ranks = Table(title=f"Average rank over {len(ranking.datasets)} datasets (1 = best)", box=box.SIMPLE_HEAD)
     ranks.add_column("population")
     ranks.add_column("mean rank", justify="right")
     for population, rank in sorted(ranking.mean_ranks.items(), key=lambda item: item[1]):
         ranks.add_row(escape(population), f"{rank:.2f}")
     console.print(ranks)
     parts = [ranking.method]
-    if ranking.friedman_p is not None:
-        parts.append(f"Friedman p {_format.p_value(ranking.friedman_p)}")
+    if ranking.omnibus_p is not None:
+        parts.append(f"{ranking.omnibus} p {_format.p_value(ranking.omnibus_p)}")
     if ranking.critical_difference is not None:
         parts.append(f"Nemenyi critical difference {ranking.critical_difference:.2f} (ranks further apart differ at 0.05)")
     else:
         parts.append("no critical difference: autorank's Nemenyi needs 5 or more tasks")
     if ranking.dropped:
         parts.append(f"left out to keep the block complete: {', '.join(ranking.dropped)}")
-    console.print(f"[dim]{escape('; '.join(parts))}. Tasks: {escape(', '.join(ranking.tasks))}.[/]")
+    console.print(f"[dim]{escape('; '.join(parts))}. Datasets: {escape(', '.join(ranking.datasets))}.[/]")
