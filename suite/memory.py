@@ -10,7 +10,8 @@ pass, the allocator's slack), so it stays below a run's real peak and a run that
   (AdamW keeps 2, SGD 1);
 - activations: the output of every layer at the training batch size, in float32 (bfloat16 under CUDA
   autocast): within 25% of what autograd keeps for the backward pass on every baseline
-  (tests/test_memory.py); at evaluation the two largest outputs at the evaluation batch size, if more.
+  (tests/test_memory.py); at evaluation the two largest outputs at the evaluation batch size, if more;
+  none for a network with a step the meta device cannot run.
 
 Available: on CPU the memory the kernel reports available (``MemAvailable``), lowered to what the
 cgroup (container) limit leaves; on CUDA the free device memory (``torch.cuda.mem_get_info``).
@@ -65,7 +66,8 @@ def _gib(size: int) -> str:
 
 def layer_outputs(model: nn.Module, input_shape: tuple[int, ...]) -> list[int]:
     """Elements of each layer's output (leaf modules, each tensor once) for one input of ``input_shape``
-    (batch 1), found by a forward pass of a meta-device copy: no memory is touched."""
+    (batch 1), found by a forward pass of a meta-device copy: no memory is touched. A network with a
+    step the meta device cannot run (a custom kernel) gives no outputs: its estimate leaves them out."""
     sizes: list[int] = []
     seen: list[torch.Tensor] = []
 
@@ -81,6 +83,8 @@ def layer_outputs(model: nn.Module, input_shape: tuple[int, ...]) -> list[int]:
     try:
         with torch.no_grad():
             model.eval()(torch.empty(input_shape, device="meta"))
+    except (RuntimeError, NotImplementedError):  # no meta kernel for some step: count nothing, stay low
+        sizes.clear()
     finally:
         for handle in handles:
             handle.remove()

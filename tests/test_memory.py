@@ -101,3 +101,32 @@ def test_host_memory_is_a_positive_number_of_bytes_below_the_physical_memory() -
     import os
 
     assert 0 < host_available() <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _placements() -> list:
+    """Every module at the first point of every baseline that takes its kind."""
+    from suite.modules import MODULES
+
+    cases = []
+    for entry in BASELINES.entries():
+        catalog = entry.meta["catalog"]
+        for module in MODULES.list():
+            kind = MODULES.entry(module).meta["kind"]
+            points = [p for p in catalog.names if kind in catalog.kinds[p]]
+            if points:
+                cases.append(pytest.param(entry.name, f"{entry.name}+{module}@{points[0]}", id=f"{entry.name}+{module}"))
+    return cases
+
+
+@pytest.mark.parametrize(("baseline", "spec"), _placements())
+def test_every_module_is_estimated_on_the_meta_device(baseline: str, spec: str) -> None:
+    """The pre-flight check builds every spec on the meta device: each module builds there, and its
+    estimate is made (without activations where a step has no meta kernel)."""
+    entry = BASELINES.entry(baseline)
+    smoke = dict(entry.meta["smoke"])
+    size, task = smoke.pop("image_size"), entry.meta["tasks"][0]
+    with torch.device("meta"):
+        model = build_variant(spec, task, 10, 3, size, **smoke).model
+    recipe = Recipe(image_size=size, batch_size=BATCH, eval_batch_size=BATCH)
+    need = training_need(model, recipe, 3, 100, task, "cpu")
+    assert need.weights > 0 and need.activations >= 0 and need.data == 100 * size * size * (3 + (task == "seg"))
