@@ -63,6 +63,8 @@ def statistics_lines(section: Section) -> list[str]:
     floored = [c.variant for c in comps if c.se_floored]
     lines = [
         f"Metric: {info.unit_text}; mean ± sd over all folds × seeds of the paired runs.",
+        f"Folds: {section.folds} (the kind of k-fold split: contiguous blocks for ordered slices, grouped where a "
+        "card knows which samples belong together, stratified by class, or random).",
         "Test: corrected resampled t-test (Nadeau & Bengio 2003) on per-fold differences averaged over seeds, "
         f"variance factor 1/k + n_test/n_train, df = k − 1, two-sided at {_stats.ALPHA:g} "
         f"({_stats.SIDE_ALPHA:g} per direction), Holm-adjusted within the family: {family_text(section)}.",

@@ -31,6 +31,7 @@ def to_document(report: Report) -> dict:
             {
                 "dataset": section.dataset,
                 "metric": section.metric,
+                "folds": section.folds,
                 "families": [{"name": name, "size": size} for name, size in section.families()],
                 "settings": [{"baseline": s.baseline, "label": s.label} for s in section.settings],
             }

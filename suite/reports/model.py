@@ -81,6 +81,7 @@ class Section:
     dataset: str
     metric: str
     settings: list[Setting]
+    folds: str = "unrecorded"  # the kind of k-fold split the runs used: contiguous, stratified, grouped, ...
 
     @property
     def comparisons(self) -> list[Comparison]:
@@ -170,9 +171,22 @@ def _sections(comparisons: list[Comparison], runs: pd.DataFrame) -> list[Section
     for comp in comparisons:
         grouped.setdefault((comp.dataset, comp.metric), []).append(comp)
     return [
-        Section(dataset, metric, [Setting(*item) for item in _settings.group(comps, runs)])
+        Section(dataset, metric, [Setting(*item) for item in _settings.group(comps, runs)], _fold_kinds(comps, runs))
         for (dataset, metric), comps in grouped.items()
     ]
+
+
+def _fold_kinds(comparisons: list[Comparison], runs: pd.DataFrame) -> str:
+    """The kinds of split the comparisons' runs recorded (``Manifest.kind``), with k: "contiguous, k=5"."""
+    manifests = {c.manifest_hash: c.n_folds for c in comparisons}
+    used = runs[runs["manifest_hash"].isin(manifests)]
+    kinds = sorted(
+        {
+            f"{prov.get('folds', 'unrecorded') if isinstance(prov, dict) else 'unrecorded'}, k={manifests[manifest]}"
+            for prov, manifest in zip(used["provenance"], used["manifest_hash"])
+        }
+    )
+    return "; ".join(kinds) or "unrecorded"
 
 
 def run_provenance(runs: pd.DataFrame) -> dict:
