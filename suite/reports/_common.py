@@ -76,6 +76,7 @@ def statistics_lines(section: Section) -> list[str]:
         + f" (MDE: the true gain at which the rule says holds with probability {_stats.POWER:g}).",
         "Cost: " + _format.cost_units(comps) + ".",
     ]
+    lines += [f"{calibration.summary()}." for calibration in section.calibrations()]
     if floored:
         lines.append(
             "Standard error floored at the metric's resolution (one validation sample) for: " + ", ".join(floored) + "."

@@ -114,6 +114,8 @@ def print_report(console: Console, report: Report) -> None:
             console.print(_quality_table(section, with_cost=False))
             console.print(_cost_table(section))
         console.print(f"[dim]{escape(_caption(section))}[/]")
+        for calibration in section.calibrations():
+            console.print(f"[cyan]{escape(calibration.summary())}[/]")
         for comp in section.comparisons:
             if comp.reason:
                 console.print(f"[yellow]{escape(_label(comp.variant))}[/]: {escape(comp.reason)}")
