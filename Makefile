@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test browser
+.PHONY: install demo test browser docs-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,8 @@ browser:
 
 test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -n 2 -q
+
+# The outputs README.md and BENCHMARKS.md quote, regenerated from today's code and the demo's store
+# (run `make demo` first); `python scripts/docs_check.py --write` rewrites the blocks that drifted.
+docs-check: $(STAMP)
+	$(VENV)/bin/python scripts/docs_check.py

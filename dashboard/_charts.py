@@ -9,10 +9,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from _tables import VERDICT_COLOURS
-from suite.verdict import VERDICTS
+from suite.reports.style import style
+from suite.verdict_names import VERDICTS
 
-_VERDICT_SCALE = alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[v][1] for v in VERDICTS])
+_VERDICT_SCALE = alt.Scale(domain=list(VERDICTS), range=[style(v).colour for v in VERDICTS])
 
 
 def paired_plot(pairs: pd.DataFrame, axis_title: str) -> alt.Chart:
@@ -50,9 +50,10 @@ def learning_curves(curves: pd.DataFrame, value: str, axis_title: str) -> alt.Ch
 
 
 def forest_plot(rows: pd.DataFrame, delta: float, axis_title: str) -> alt.LayerChart:
-    """Gain and 95% CI per variant (columns variant, gain, ci95_lo, ci95_hi, verdict) over the ±delta band."""
-    order = rows.sort_values("gain", ascending=False)["variant"].tolist()
-    y = alt.Y("variant:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    """Gain and 95% CI per variant (columns label, gain, ci95_lo, ci95_hi, verdict, verdict_text, p_shown)
+    over the ±delta band; ``label`` names the variant and its setting where its baseline has several."""
+    order = rows.sort_values("gain", ascending=False)["label"].tolist()
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     band = (
         alt.Chart(pd.DataFrame({"lo": [-delta], "hi": [delta]}))
         .mark_rect(color="#98a2b3", opacity=0.25)
@@ -70,11 +71,12 @@ def forest_plot(rows: pd.DataFrame, delta: float, axis_title: str) -> alt.LayerC
             y=y,
             color=alt.Color("verdict:N", scale=_VERDICT_SCALE, title="verdict"),
             tooltip=[
-                "variant:N",
+                alt.Tooltip("label:N", title="variant"),
                 alt.Tooltip("gain:Q", format=".4g"),
                 alt.Tooltip("ci95_lo:Q", title="95% CI low", format=".4g"),
                 alt.Tooltip("ci95_hi:Q", title="95% CI high", format=".4g"),
-                "verdict:N",
+                alt.Tooltip("verdict_text:N", title="verdict"),
+                alt.Tooltip("p_shown:Q", title="p (two-sided, Holm)", format=".3g"),
             ],
         )
     )
@@ -90,7 +92,11 @@ def cost_gain_scatter(rows: pd.DataFrame, cost: str, cost_title: str, gain_title
     points = base.mark_point(filled=True, size=80).encode(
         color=alt.Color("verdict:N", scale=_VERDICT_SCALE, title="verdict"),
         shape=alt.Shape("pareto:N", title="Pareto front", scale=alt.Scale(domain=[True, False], range=["diamond", "circle"])),
-        tooltip=["variant:N", alt.Tooltip(f"{cost}:Q", title=cost_title, format=".4g"), alt.Tooltip("gain:Q", format=".4g")],
+        tooltip=[
+            alt.Tooltip("label:N", title="variant"),
+            alt.Tooltip(f"{cost}:Q", title=cost_title, format=".4g"),
+            alt.Tooltip("gain:Q", format=".4g"),
+        ],
     )
     front = (
         alt.Chart(rows[rows["pareto"]].sort_values(cost))
@@ -99,3 +105,18 @@ def cost_gain_scatter(rows: pd.DataFrame, cost: str, cost_title: str, gain_title
     )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#475467", strokeDash=[4, 3]).encode(y="y:Q")
     return (zero + front + points).properties(height=360)
+
+
+def mean_ranks(ranks: pd.DataFrame, why: str) -> alt.Chart:
+    """Average rank per population (columns population, mean_rank; 1 = best), titled with why no critical
+    difference is drawn."""
+    worst = max(2.0, float(ranks["mean_rank"].max()))
+    base = alt.Chart(ranks).encode(
+        x=alt.X("mean_rank:Q", title="average rank over the tasks (1 = best)", scale=alt.Scale(domain=[1, worst])),
+        y=alt.Y("population:N", sort=alt.EncodingSortField("mean_rank"), title=None),
+        tooltip=["population:N", alt.Tooltip("mean_rank:Q", title="average rank", format=".2f")],
+    )
+    points = base.mark_point(filled=True, size=90, color="#1d4ed8")
+    labels = base.mark_text(dy=-12, color="#344054").encode(text=alt.Text("mean_rank:Q", format=".2f"))
+    title = alt.TitleParams("Average ranks", subtitle=[f"No critical difference drawn: {why}."], anchor="start")
+    return (points + labels).properties(height=60 + 40 * len(ranks), title=title)

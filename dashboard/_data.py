@@ -14,8 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from suite.errors import SuiteError
-from suite.store import read_runs, resolve_store_path
-from suite.verdict import compare
+from suite.reports._common import family_label, verdict_text
+from suite.reports.across import AcrossReport, build_across
+from suite.reports.model import Report, build_report
+from suite.store import read_calibrations, read_runs, resolve_store_path
 
 # Session-state keys of the statistics controls the router renders in the sidebar.
 METRIC_KEY = "metric"
@@ -38,13 +40,20 @@ then rerun this page (press R); `suite dashboard --store PATH` reads another sto
 
 @dataclass(frozen=True)
 class Board:
-    """What every page shows: the done runs, the failed runs and the verdicts for the chosen metric."""
+    """What every page shows: the done runs, the failed runs and the report for the chosen metric."""
 
     runs: pd.DataFrame  # done runs (the store's ``runs()`` DataFrame)
     failed: pd.DataFrame  # failed runs, for the error list
-    comparisons: pd.DataFrame  # one row per ``Comparison.to_dict()``, CI bounds spread into columns
+    report: Report  # the same model the CLI renders
+    comparisons: pd.DataFrame  # one row per comparison of ``report`` (``comparison_table``)
     metric: str | None  # None: each dataset's default metric
     delta: float | None  # None: each metric's default practical-equivalence margin
+    path: str = ""  # the store, and its stamp: the cache key of everything derived from it
+    stamp: tuple = ()
+
+    def across(self) -> AcrossReport:
+        """The across-datasets analysis of ``report``; raises ``SuiteError`` when no module is on 3 datasets."""
+        return load_across(self.path, self.stamp, self.metric, self.delta)
 
 
 def store_path() -> Path:
@@ -65,17 +74,44 @@ def store_stamp(path: Path) -> tuple[tuple[int, int], ...]:
 
 
 @st.cache_data(show_spinner="Reading the results store ...")
-def load_runs(path: str, stamp: tuple, status: str = "done") -> pd.DataFrame:
-    """All runs of one status; ``stamp`` is part of the cache key so a changed store is read again."""
+def load_runs(path: str, stamp: tuple, status: str | None = "done") -> pd.DataFrame:
+    """All runs of one status (None: all); ``stamp`` is part of the cache key so a changed store is read again."""
     return read_runs(path, status=status)
 
 
 @st.cache_data(show_spinner="Comparing variants with their baselines ...")
-def load_comparisons(path: str, stamp: tuple, metric: str | None, delta: float | None) -> pd.DataFrame:
-    """``suite.verdict.compare`` on the done runs, as a DataFrame (empty when nothing can be paired)."""
-    comparisons = compare(load_runs(path, stamp), metric=metric, delta=delta)
-    table = pd.DataFrame([c.to_dict() | {"p_shown": c.shown_p} for c in comparisons])
-    for name in ("ci95", "ci90") if comparisons else ():
+def load_report(path: str, stamp: tuple, metric: str | None, delta: float | None) -> Report:
+    """The report model over every run (failed ones included, so they refuse as in the CLI), ad-hoc families."""
+    runs = load_runs(path, stamp, status=None)
+    if runs.empty or not (runs["spec"] != runs["baseline"]).any():
+        return build_report(runs.iloc[:0])
+    return build_report(runs, metric=metric, delta=delta, calibrations=read_calibrations(path))
+
+
+@st.cache_data(show_spinner="Comparing the modules across datasets ...")
+def load_across(path: str, stamp: tuple, metric: str | None, delta: float | None) -> AcrossReport:
+    """``build_across`` of the same report (what ``suite compare --across-datasets`` prints); raises ``SuiteError``."""
+    return build_across(load_report(path, stamp, metric, delta))
+
+
+def comparison_table(report: Report) -> pd.DataFrame:
+    """One row per comparison of ``report`` (``Comparison.to_dict()``), CI bounds spread into columns, with
+    the verdict and the family worded as every report words them."""
+    rows = [
+        comp.to_dict()
+        | {
+            "p_shown": comp.shown_p,
+            "setting": setting.label,
+            "label": comp.variant + (f" · {setting.label}" if setting.label else ""),  # unique within a dataset
+            "verdict_text": verdict_text(comp),
+            "family_text": family_label(comp.family, comp.family_size),
+        }
+        for section in report.sections
+        for setting in section.settings
+        for comp in setting.comparisons
+    ]
+    table = pd.DataFrame(rows)
+    for name in ("ci95", "ci90") if rows else ():
         bounds = table.pop(name)
         table[f"{name}_lo"] = pd.Series([pair[0] if pair else None for pair in bounds], dtype=float)
         table[f"{name}_hi"] = pd.Series([pair[1] if pair else None for pair in bounds], dtype=float)
@@ -102,8 +138,8 @@ def board() -> Board | None:
     metric = None if metric in (None, DEFAULT_METRIC) else metric
     delta = st.session_state.get(DELTA_KEY)
     try:
-        comparisons = load_comparisons(str(path), stamp, metric, delta)
+        report = load_report(str(path), stamp, metric, delta)
     except SuiteError as err:
         st.error(str(err))
-        comparisons = pd.DataFrame()
-    return Board(runs, failed, comparisons, metric, delta)
+        report = build_report(runs.iloc[:0])
+    return Board(runs, failed, report, comparison_table(report), metric, delta, str(path), stamp)

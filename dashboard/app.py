@@ -1,8 +1,8 @@
 """The suite leaderboard: a Streamlit app (``suite dashboard`` or ``streamlit run dashboard/app.py``).
 
 This router sets the page up, renders the statistics controls every page shares (metric, δ) in the
-sidebar and hands over to the page picked in the navigation: Leaderboard, Variant, Gains. The page
-scripts live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder as an old-style
+sidebar and hands over to the page picked in the navigation: Leaderboard, Variant, Gains, Across datasets.
+The page scripts live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder as an old-style
 multipage app and serves a deep link such as ``/gains`` without running this router.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from _data import DEFAULT_METRIC, DELTA_KEY, METRIC_KEY, load_runs, store_path, store_stamp
-from _tables import metric_label, metric_unit
+from _tables import axis_title, default_deltas
 from suite.errors import SuiteError
 from suite.verdict import available_metrics
 
@@ -22,6 +22,7 @@ pages = st.navigation(
         st.Page("views/leaderboard.py", title="Leaderboard", default=True),
         st.Page("views/variant.py", title="Variant"),
         st.Page("views/gains.py", title="Gains"),
+        st.Page("views/across.py", title="Across datasets"),
     ]
 )
 
@@ -37,9 +38,7 @@ with st.sidebar:
             "Metric",
             [DEFAULT_METRIC, *names],
             key=METRIC_KEY,
-            format_func=lambda name: (
-                "each dataset's default" if name == DEFAULT_METRIC else f"{metric_label(name)} ({metric_unit(name)})"
-            ),
+            format_func=lambda name: "each dataset's default" if name == DEFAULT_METRIC else axis_title(name),
             help="The default is accuracy for classification and Dice for segmentation.",
         )
         st.number_input(
@@ -49,7 +48,7 @@ with st.sidebar:
             step=0.01,
             format="%g",
             key=DELTA_KEY,
-            placeholder="default: 0.5 for % metrics, 0.01 for Dice/IoU",
+            placeholder=f"default: {default_deltas()}",
             help="A gain smaller than δ is no practical gain, whatever its p-value.",
         )
 

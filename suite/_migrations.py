@@ -10,7 +10,12 @@ indexes), so an older store keeps every row it had.
   (``params_added``), and the (manifest_hash, recipe_hash, fold) index that pairs runs for a verdict.
 - v3: the plain baseline's latency timed interleaved with the spec's own passes (``baseline_latency_ms``),
   so the latency a module adds is a paired difference taken under one machine load.
-- v4: run claims (``claims``): the run key a driver is training, its owner (``host:pid:start-token``)
+- v4: ``studies`` (a planned grid or study: its design and the comparisons it set out to test, which are
+  the Holm family of its verdicts) and the spread of the latency a module adds (``latency_spread_ms``:
+  half-width of a bootstrap 95% interval; from v4 on, latencies are 10th percentiles, which resist load).
+- v5: ``calibrations`` (``suite calibrate``: the A/A and placebo false-claim rates of one dataset,
+  baseline, recipe, k and metric over N split seeds).
+- v6: run claims (``claims``): the run key a driver is training, its owner (``host:pid:start-token``)
   and the lease's expiry in Unix seconds, so several processes can share one store without training a
   run twice (``suite.claims``). A row lives from the claim to the run's write (same transaction).
 """
@@ -66,6 +71,34 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE runs ADD COLUMN baseline_latency_ms REAL",  # the baseline's, timed interleaved with this spec
     ),
     (  # v3 -> v4
+        """
+        CREATE TABLE studies (
+            id TEXT PRIMARY KEY NOT NULL,    -- hash of kind and members: the same plan is one study
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,              -- grid (later: sweep, ablation, fractions, calibration)
+            design TEXT NOT NULL,            -- JSON: what was asked (variants, dataset, folds, seeds, recipe)
+            members TEXT NOT NULL,           -- JSON: [[variant, dataset, manifest_hash, recipe_hash], ...]
+            created_at TEXT NOT NULL
+        )
+        """,
+        "ALTER TABLE runs ADD COLUMN latency_spread_ms REAL",  # half-width of the 95% interval of latency added
+    ),
+    (  # v4 -> v5
+        """
+        CREATE TABLE calibrations (
+            id TEXT PRIMARY KEY NOT NULL,    -- hash of dataset, baseline, recipe, k, metric and split seeds
+            dataset TEXT NOT NULL,
+            baseline TEXT NOT NULL,
+            recipe_hash TEXT NOT NULL,
+            k INTEGER NOT NULL,
+            metric TEXT NOT NULL,
+            split_seeds TEXT NOT NULL,       -- JSON list
+            arms TEXT NOT NULL,              -- JSON: arm -> {verdicts: [...], gains: [...]}, one per split seed
+            created_at TEXT NOT NULL
+        )
+        """,
+    ),
+    (  # v5 -> v6
         """
         CREATE TABLE claims (
             key TEXT PRIMARY KEY NOT NULL,   -- the key of the run being trained

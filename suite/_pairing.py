@@ -17,7 +17,7 @@ import pandas as pd
 
 MIN_FOLDS = 3  # k >= 3 folds: at least 3 paired fold differences for the t-test
 Cell = tuple[int, int]  # (fold, seed)
-_NUMBERS = ("n_train", "n_val", "params", "gmacs", "latency_ms", "baseline_latency_ms")
+_NUMBERS = ("n_train", "n_val", "params", "gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms")
 
 
 @dataclass
@@ -31,6 +31,8 @@ class RunSet:
     cells: set[Cell]  # cells with any run, finished or failed
     values: dict[Cell, float]  # mean metric of the finished runs per cell
     errors: list[str] = field(default_factory=list)  # first line of each failed run's error
+    non_finite: dict[Cell, float] = field(default_factory=dict)  # finished cells whose metric is +-inf (NaN: missing)
+    recipe: dict = field(default_factory=dict)  # the resolved recipe the runs share
     n_train: float = float("nan")  # mean training-set size
     n_val: float = float("nan")  # mean validation-set size
     params: float | None = None  # medians over the finished runs
@@ -38,6 +40,7 @@ class RunSet:
     latency_ms: float | None = None
     baseline_latency_ms: float | None = None  # the baseline's, timed interleaved with this spec's passes
     latency_added_ms: float | None = None  # median of the per-run paired differences, where recorded
+    latency_spread_ms: float | None = None  # half-width of the 95% interval of that difference (schema v4+)
     devices: set[str] = field(default_factory=set)
 
     @classmethod
@@ -61,16 +64,21 @@ class RunSet:
         status, error, device = column("status", "done"), column("error", None), column("device", None)
         baseline, module, points = column("baseline", ""), column("module", None), column("points", None)
         fold, seed, k = rows["fold"].to_numpy(), rows["seed"].to_numpy(), rows["k"].to_numpy()
+        recipes = column("recipe", None)
         members: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         for i in range(n):
             members[(str(spec[i]), str(manifest[i]), str(recipe[i]))].append(i)
         found = {}
         for key, indices in members.items():
             per_cell: dict[Cell, list[float]] = defaultdict(list)
+            non_finite: dict[Cell, float] = {}
             done = [i for i in indices if status[i] == "done"]
             for i in done:
-                if not np.isnan(value[i]):
-                    per_cell[(int(fold[i]), int(seed[i]))].append(float(value[i]))
+                cell = (int(fold[i]), int(seed[i]))
+                if np.isfinite(value[i]):
+                    per_cell[cell].append(float(value[i]))
+                elif np.isinf(value[i]):
+                    non_finite[cell] = float(value[i])
             first = indices[0]
             found[key] = cls(
                 baseline=str(baseline[first]),
@@ -78,7 +86,9 @@ class RunSet:
                 points=points[first] if isinstance(points[first], str) else "",
                 k=int(k[first]),
                 cells={(int(fold[i]), int(seed[i])) for i in indices},
-                values={cell: statistics.fmean(v) for cell, v in per_cell.items()},
+                values={cell: statistics.fmean(v) for cell, v in per_cell.items() if cell not in non_finite},
+                non_finite=non_finite,
+                recipe=recipes[first] if isinstance(recipes[first], dict) else {},
                 errors=[str(error[i]).splitlines()[0] for i in indices if status[i] != "done" and error[i]],
                 n_train=_nan_mean(numbers["n_train"][indices]),
                 n_val=_nan_mean(numbers["n_val"][indices]),
@@ -87,6 +97,7 @@ class RunSet:
                 latency_ms=_nan_median(numbers["latency_ms"][done]),
                 baseline_latency_ms=_nan_median(numbers["baseline_latency_ms"][done]),
                 latency_added_ms=_nan_median(numbers["latency_ms"][done] - numbers["baseline_latency_ms"][done]),
+                latency_spread_ms=_nan_median(numbers["latency_spread_ms"][done]),
                 devices={str(device[i]) for i in indices if device[i]},
             )
         return found
@@ -120,13 +131,23 @@ def _cells_text(cells: list[Cell], limit: int = 4) -> str:
     return text + (f" and {len(cells) - limit} more" if len(cells) > limit else "")
 
 
-def refusal(variant: str, baseline: str, var: RunSet, base: RunSet | None, base_elsewhere: bool) -> str | None:
+def refusal(
+    variant: str, baseline: str, var: RunSet, base: RunSet | None, base_elsewhere: bool, metric: str
+) -> str | None:
     """Why the pair cannot be tested, or None. ``base``: the baseline on the same manifest and recipe;
     ``base_elsewhere``: whether the baseline has runs on this dataset at all."""
     rerun = f"run `suite run --variant {variant}` again with the same options"
     if base is None:
         where = "ran only on another split or recipe" if base_elsewhere else "has no runs on this dataset"
         return f"unpaired: baseline {baseline} {where}; {rerun} to train it on the same folds"
+    infinite = [(name, cell, runs.non_finite[cell]) for name, runs in ((variant, var), (baseline, base))
+                for cell in sorted(runs.non_finite)]  # fmt: skip
+    if infinite:
+        name, (fold, seed), value = infinite[0]
+        return (
+            f"non-finite {metric}: {name} fold {fold} seed {seed} reports {value}, and a verdict needs finite values; "
+            "compare on another --metric"
+        )
     failed = [
         (name, cell)
         for name, runs in ((variant, var), (baseline, base))
@@ -171,7 +192,8 @@ def cost(var: RunSet, base: RunSet | None) -> dict:
 
     Latency is compared only when every run of both was measured on one device. It is the paired
     difference to the baseline timed interleaved with the variant where the runs recorded it
-    (``latency_paired``), else the difference of the two specs' medians, timed apart.
+    (``latency_paired``), else the difference of the two specs' medians, timed apart. Since schema v4
+    it comes with the half-width of its 95% interval; a difference smaller than that is not reliable.
     """
     base = base or RunSet(baseline=var.baseline, module="", points="", k=var.k, cells=set(), values={})
     devices = var.devices | base.devices
@@ -183,6 +205,7 @@ def cost(var: RunSet, base: RunSet | None) -> dict:
     latency_added = None
     if len(devices) == 1:
         latency_added = var.latency_added_ms if paired else _added(var.latency_ms, base.latency_ms)
+    spread = var.latency_spread_ms if paired and latency_added is not None else None
     return {
         "params": int(var.params) if var.params is not None else None,
         "params_added": int(params_added) if params_added is not None else None,
@@ -193,6 +216,8 @@ def cost(var: RunSet, base: RunSet | None) -> dict:
         "latency_ms": var.latency_ms,
         "latency_added_ms": latency_added,
         "latency_added_pct": _pct(latency_added, reference),
+        "latency_spread_ms": spread,
+        "latency_reliable": None if spread is None else bool(spread <= abs(latency_added)),
         "latency_device": device,
         "latency_paired": paired and latency_added is not None,
     }

@@ -18,24 +18,27 @@ import pandas as pd
 from suite.errors import StoreError
 from suite.records import RunRecord, Seeds
 from suite.spec import parse
+from suite.studies.calibrate import Arm, Calibration
+from suite.studies.record import Study
 
 JSON_FIELDS = ("recipe", "metrics", "test_metrics", "curves", "provenance")
 INT_FIELDS = ("k", "fold", "n_train", "n_val")
 OPTIONAL_INT_FIELDS = ("params", "params_added")
 FLOAT_FIELDS = ("wall_s",)
-OPTIONAL_FLOAT_FIELDS = ("gmacs", "latency_ms", "baseline_latency_ms")
+OPTIONAL_FLOAT_FIELDS = ("gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms")
 SEED_COLUMNS = {"split": "split_seed", "init": "init_seed", "order": "order_seed", "augment": "augment_seed"}
 STATUSES = ("done", "failed")
 
 FRAME_COLUMNS = [
     "key", "spec", "baseline", "dataset", "manifest_hash", "k", "fold", "seed", "split_seed", "order_seed",
     "augment_seed", "recipe_hash", "recipe", "status", "error", "n_train", "n_val", "params", "params_added",
-    "gmacs", "latency_ms", "baseline_latency_ms", "wall_s", "device", "provenance", "curves", "started_at", "finished_at",
+    "gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms", "wall_s", "device", "provenance", "curves",
+    "started_at", "finished_at",
 ]  # fmt: skip
 FRAME_DTYPES = {
     **dict.fromkeys(("k", "fold", "seed", "split_seed", "order_seed", "augment_seed", "n_train", "n_val"), "int64"),
     **dict.fromkeys(("params", "params_added"), "Int64"),  # exact counts; <NA> where not measured
-    **dict.fromkeys(("gmacs", "latency_ms", "baseline_latency_ms", "wall_s"), "float64"),
+    **dict.fromkeys(("gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms", "wall_s"), "float64"),
 }
 SORT_COLUMNS = ["dataset", "spec", "fold", "seed"]
 
@@ -132,3 +135,44 @@ def frame(records: list[RunRecord]) -> pd.DataFrame:
     dtypes = {**FRAME_DTYPES, **dict.fromkeys(columns[len(FRAME_COLUMNS) : -2], "float64")}
     table = table.astype(dtypes)
     return table.sort_values(SORT_COLUMNS, kind="stable").reset_index(drop=True)
+
+
+def study_to_row(study: Study) -> dict[str, Any]:
+    return {
+        "id": study.id,
+        "name": study.name,
+        "kind": study.kind,
+        "design": json.dumps(study.design, sort_keys=True, default=_plain),
+        "members": json.dumps([list(m) for m in study.members]),
+        "created_at": study.created_at,
+    }
+
+
+def row_to_study(row: dict[str, Any]) -> Study:
+    members = tuple(tuple(m) for m in json.loads(row["members"]))
+    return Study(row["id"], row["name"], row["kind"], json.loads(row["design"]), members, row["created_at"])
+
+
+def calibration_to_row(calibration: Calibration) -> dict[str, Any]:
+    arms = {name: {"verdicts": list(arm.verdicts), "gains": list(arm.gains)} for name, arm in calibration.arms.items()}
+    return {
+        "id": calibration.id,
+        "dataset": calibration.dataset,
+        "baseline": calibration.baseline,
+        "recipe_hash": calibration.recipe_hash,
+        "k": calibration.k,
+        "metric": calibration.metric,
+        "split_seeds": json.dumps(list(calibration.split_seeds)),
+        "arms": json.dumps(arms, default=_plain),
+        "created_at": calibration.created_at,
+    }
+
+
+def row_to_calibration(row: dict[str, Any]) -> Calibration:
+    arms = {
+        name: Arm(name, tuple(arm["verdicts"]), tuple(arm["gains"])) for name, arm in json.loads(row["arms"]).items()
+    }
+    return Calibration(
+        row["dataset"], row["baseline"], row["recipe_hash"], row["k"], row["metric"],
+        tuple(json.loads(row["split_seeds"])), arms, row["created_at"],
+    )  # fmt: skip

@@ -6,9 +6,11 @@ point it names, builds the module with the point's channels and puts it in the p
 
 - attention: ``builder(channels, **kwargs)``, applied after the point (``after``: x -> m(x)) or
   around it (``residual``: x -> x + m(x)); at a ``blocksK`` point one module per residual block;
-- conv: ``builder(in_channels, out_channels, stride, **kwargs)`` takes the place of the point's
-  block (a U-Net double conv); a block is replaced at most once;
+- conv, up, down: ``builder(in_channels, out_channels, stride or scale, **kwargs)`` takes the place of
+  the point's block (a U-Net double conv, transposed conv or max-pool); a block is replaced at most once;
 - fusion: ``builder(channels, **kwargs)``; its ``forward(decoder, skip)`` replaces the skip tensor.
+
+The point-supplied arguments and modes of each kind come from ``suite.kinds``.
 
 Several insertions at one point apply in spec order. Every placement is recorded with the channels,
 stride and layout it was built for, its resolved hyperparameters and its parameter count.
@@ -17,15 +19,16 @@ stride and layout it was built for, its resolved hyperparameters and its paramet
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
 
 from torch import nn
 
 from suite.baselines import BASELINES, Point, PointsMixin
-from suite.cost import count_params
 from suite.errors import SuiteError
+from suite.kinds import KINDS, input_stride, point_args
 from suite.modules import MODULES, build_module, module_defaults, resolved_hparams
-from suite.spec import KIND_MODES, Insertion, Spec, canonical, parse
+from suite.spec import Insertion, Spec, canonical, parse
 
 DATA_ARGS = ("task", "num_classes", "in_channels", "image_size")
 
@@ -38,8 +41,8 @@ class Placement:
     kind: str
     point: str
     mode: str
-    channels: int  # channels at the point (a conv module's out_channels)
-    in_channels: int | None  # a conv module's in_channels; None for attention and fusion
+    channels: int  # channels at the point (a block-swapping module's out_channels)
+    in_channels: int | None  # in_channels of a module that swaps a block (conv, up, down); else None
     stride: int  # input size / feature size at the point
     layout: str  # the point's tensor layout; the module itself always sees NCHW
     hparams: dict = field(default_factory=dict)  # module kwargs with defaults, plus width-derived ones
@@ -59,8 +62,13 @@ class BuiltVariant:
 
     @property
     def params_added(self) -> int:
-        """Net parameters over the plain baseline (a conv module's replaced block counted off)."""
+        """Net parameters over the plain baseline (a block-swapping module's replaced block counted off)."""
         return self.params - self.baseline_params
+
+
+def count_params(model: nn.Module) -> int:
+    """Exact number of parameter elements (a parameter shared by two modules counts once)."""
+    return sum(p.numel() for p in model.parameters())
 
 
 def baseline_spec(spec: str | Spec) -> str:
@@ -101,30 +109,31 @@ def _place(
     model: PointsMixin, baseline: str, insertion: Insertion, point: Point, replaced: dict[str, str]
 ) -> Placement:
     name = insertion.module
-    kind = MODULES.entry(name).meta["kind"]
-    mode = insertion.mode or KIND_MODES[kind][0]
+    kind = KINDS[MODULES.entry(name).meta["kind"]]
+    mode = insertion.mode or kind.default_mode
     kwargs = dict(insertion.kwargs)
-    if kind == "conv":
+    args = point_args(kind.name, point)
+    if kind.swaps_block:
         if point.name in replaced:
             raise SuiteError(
                 f"{baseline} point {point.name!r} has its {point.replace} replaced twice "
-                f"({replaced[point.name]} and {name}); replace a block with one conv module"
+                f"({replaced[point.name]} and {name}); replace a block with one {kind.name} module"
             )
         replaced[point.name] = name
-        modules = [_construct(name, baseline, point, (point.in_channels, point.channels, point.block_stride), kwargs)]
+        modules = [_construct(name, baseline, point, kind.point_args, args, kwargs)]
         model.replace_block(point.name, modules[0])
     else:
         slots = model.slots(point.name)
-        modules = [_construct(name, baseline, point, (point.channels,), kwargs) for _ in slots]
+        modules = [_construct(name, baseline, point, kind.point_args, args, kwargs) for _ in slots]
         for slot, module in zip(slots, modules):
             slot.fill(module, mode)
     return Placement(
         module=name,
-        kind=kind,
+        kind=kind.name,
         point=point.name,
         mode=mode,
         channels=point.channels,
-        in_channels=point.in_channels if kind == "conv" else None,
+        in_channels=point.in_channels if kind.swaps_block else None,
         stride=point.stride,
         layout=point.layout,
         hparams={**module_defaults(name), **kwargs, **resolved_hparams(modules[0])},
@@ -133,33 +142,33 @@ def _place(
 
 
 def _check_map_size(module: str, baseline: str, point: Point, image_size: int) -> None:
-    """A module that needs a minimum map (entry meta ``min_positions``) fails here, not mid-training."""
-    minimum = MODULES.entry(module).meta.get("min_positions", 1)
-    side = -(-image_size // point.stride)
+    """A module that needs a minimum map (entry meta ``min_positions``) fails here, not mid-training.
+    The map is the one the module receives (for an up module: the coarser one it upsamples)."""
+    entry = MODULES.entry(module)
+    minimum = entry.meta.get("min_positions", 1)
+    side = math.ceil(image_size / input_stride(entry.meta["kind"], point))
     if side * side < minimum:
         raise SuiteError(
             f"{module} needs feature maps of at least {minimum} positions, but {baseline} point "
-            f"{point.name!r} has {side}x{side} at image_size {image_size}; "
+            f"{point.name!r} gives it {side}x{side} at image_size {image_size}; "
             "place it at a point with a larger map or use a larger image size"
         )
 
 
-def _construct(name: str, baseline: str, point: Point, point_args: tuple, kwargs: dict) -> nn.Module:
+def _construct(
+    name: str, baseline: str, point: Point, arg_names: tuple[str, ...], args: tuple, kwargs: dict
+) -> nn.Module:
     """Build the module (``suite.modules.build_module`` checks the kwargs); any failure becomes one line
     naming the module, the point and why."""
     try:
-        return build_module(name, *point_args, **kwargs)
+        return build_module(name, *args, **kwargs)
     except Exception as err:  # noqa: BLE001  (a builder's own exception type says nothing to a user)
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        shape = ", ".join(f"{arg}={value}" for arg, value in zip(_point_arg_names(point_args), point_args))
+        shape = ", ".join(f"{arg}={value}" for arg, value in zip(arg_names, args))
         raise SuiteError(
             f"cannot build {name} at {baseline} point {point.name!r} ({shape}): {reason}; "
             f"choose other points or change {name}'s arguments"
         ) from err
-
-
-def _point_arg_names(point_args: tuple) -> tuple[str, ...]:
-    return ("in_channels", "out_channels", "stride") if len(point_args) == 3 else ("channels",)
 
 
 def _check_baseline_kwargs(baseline: str, builder: object, kwargs: dict) -> None:

@@ -3,6 +3,8 @@
 - Parameters: every element of every parameter, shared ones once.
 - GMACs: fvcore's count (one fused multiply-add = 1 MAC) with fused attention counted too
   (``suite._flops``); ops left uncounted are listed by name with their number of calls.
+- Element-wise ops: the multiplies, additions, gates and softmaxes that GMACs leave out, counted apart
+  in millions (one per output element of each pointwise op), so an attention gate's cost is visible.
 - Latency: warm-up passes, then the median and interquartile range of timed forward passes under
   ``inference_mode``, synchronized on CUDA; every figure carries its batch size, device name and dtype.
 - Peak memory: ``torch.cuda.max_memory_allocated`` over warm-up and timed passes (weights included);
@@ -16,25 +18,17 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
 from suite import _flops
+from suite.build import BuiltVariant
 from suite.device import device_name, resolve_device
-
-if TYPE_CHECKING:
-    from suite.build import BuiltVariant
 
 # Batch size of the throughput measurement when none is given, per device type.
 DEFAULT_THROUGHPUT_BATCH = {"cpu": 8, "cuda": 64}
-
-
-def count_params(model: nn.Module) -> int:
-    """Exact number of parameter elements (a parameter shared by two modules counts once)."""
-    return sum(p.numel() for p in model.parameters())
 
 
 @dataclass(frozen=True)
@@ -45,10 +39,17 @@ class MacCount:
     input_shape: tuple[int, ...]
     by_operator: dict[str, float]  # GMACs per counted operator kind (conv, linear, ...)
     unsupported: dict[str, int]  # uncounted op -> number of calls (elementwise ops, max pooling, ...)
+    elementwise: dict[str, int]  # pointwise op (mul, add, sigmoid, softmax, ...) -> output elements; not in gmacs
+
+    @property
+    def elementwise_mops(self) -> float:
+        """Element-wise ops in millions (one per output element of each pointwise op), not in ``gmacs``."""
+        return sum(self.elementwise.values()) / 1e6
 
 
 def count_gmacs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
-    """GMACs of ``model`` on a zero tensor of ``input_shape`` (N, C, H, W), traced with fvcore."""
+    """GMACs of ``model`` on a zero tensor of ``input_shape`` (N, C, H, W), traced with fvcore, and the
+    element-wise ops fvcore leaves out, counted on one more forward pass."""
     example = torch.zeros(input_shape, device=_model_device(model), dtype=_model_dtype(model))
     analysis = _flops.analyse(model, example)
     return MacCount(
@@ -56,6 +57,7 @@ def count_gmacs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
         input_shape=tuple(input_shape),
         by_operator={op: macs / 1e9 for op, macs in _flops.operator_macs(analysis).items()},
         unsupported=_flops.unsupported_ops(analysis),
+        elementwise=_flops.elementwise_ops(model, example),
     )
 
 
@@ -118,20 +120,20 @@ def measure_latency(
     return _latency(timings, input_shape, device, dtype, peak)
 
 
-def measure_latencies(
+def interleaved_timings(
     models: dict[str, nn.Module],
     input_shape: tuple[int, ...],
     device: str | torch.device = "cpu",
     warmup: int = 5,
     runs: int = 30,
     max_seconds: float = 10.0,
-) -> dict[str, Latency]:
-    """``measure_latency`` for several models at once, their passes interleaved round by round.
+) -> dict[str, np.ndarray]:
+    """Seconds per forward pass of each model, their passes interleaved round by round (float32).
 
     Each round times one forward pass of every model, in an order that rotates from round to round, so
     a change of machine load or clock during the measurement reaches every model alike and the
-    differences between them stay paired. Rounds stop at ``runs``, or once ``max_seconds`` are spent
-    (after at least three). float32; peak memory is not recorded.
+    differences between them stay paired: element i of every array is round i. Rounds stop at
+    ``runs``, or once ``max_seconds`` are spent (after at least three).
     """
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
@@ -156,7 +158,22 @@ def measure_latencies(
     finally:
         for name, model in placed.items():
             model.train(modes[name])
-    return {name: _latency(timings[name], input_shape, device, torch.float32, None) for name in names}
+    return {name: np.asarray(values) for name, values in timings.items()}
+
+
+def measure_latencies(
+    models: dict[str, nn.Module],
+    input_shape: tuple[int, ...],
+    device: str | torch.device = "cpu",
+    warmup: int = 5,
+    runs: int = 30,
+    max_seconds: float = 10.0,
+) -> dict[str, Latency]:
+    """``measure_latency`` for several models at once, timed interleaved (``interleaved_timings``);
+    float32, peak memory not recorded."""
+    device = resolve_device(device)
+    timings = interleaved_timings(models, input_shape, device, warmup, runs, max_seconds)
+    return {name: _latency(list(values), input_shape, device, torch.float32, None) for name, values in timings.items()}
 
 
 def _latency(
@@ -226,6 +243,8 @@ class Cost:
     gmacs: float  # at input_shape
     baseline_gmacs: float | None  # None when no baseline was given for a variant
     unsupported: dict[str, int]  # ops fvcore left uncounted -> calls
+    elementwise_mops: float  # millions of element-wise ops at input_shape (not in gmacs)
+    baseline_elementwise_mops: float | None  # None when no baseline was given for a variant
     latency: Latency | None  # at the batch of input_shape; None when not measured
     throughput: Latency | None  # at a larger batch; None when not measured
 
@@ -240,6 +259,12 @@ class Cost:
     @property
     def gmacs_added(self) -> float | None:
         return None if self.baseline_gmacs is None else self.gmacs - self.baseline_gmacs
+
+    @property
+    def elementwise_mops_added(self) -> float | None:
+        if self.baseline_elementwise_mops is None:
+            return None
+        return self.elementwise_mops - self.baseline_elementwise_mops
 
     @property
     def peak_mem_mib(self) -> float | None:
@@ -259,6 +284,7 @@ class Cost:
             params_added=self.params_added,
             params_added_pct=self.params_added_pct,
             gmacs_added=self.gmacs_added,
+            elementwise_mops_added=self.elementwise_mops_added,
             peak_mem_mib=self.peak_mem_mib,
         )
         return out
@@ -297,8 +323,12 @@ def measure_cost(
     if cost is None:
         cost = _measure(built, input_shape, device, dtype, measured)
     if cost.baseline_gmacs is None and baseline is not None:
-        baseline_gmacs = baseline.gmacs if isinstance(baseline, Cost) else count_gmacs(baseline, input_shape).gmacs
-        cost = replace(cost, baseline_gmacs=baseline_gmacs)
+        if isinstance(baseline, Cost):
+            counted = (baseline.gmacs, baseline.elementwise_mops)
+        else:
+            macs = count_gmacs(baseline, input_shape)
+            counted = (macs.gmacs, macs.elementwise_mops)
+        cost = replace(cost, baseline_gmacs=counted[0], baseline_elementwise_mops=counted[1])
     _COSTS[cache_key] = cost
     return cost
 
@@ -327,6 +357,8 @@ def _measure(
         gmacs=macs.gmacs,
         baseline_gmacs=macs.gmacs if built.spec.is_baseline else None,
         unsupported=macs.unsupported,
+        elementwise_mops=macs.elementwise_mops,
+        baseline_elementwise_mops=macs.elementwise_mops if built.spec.is_baseline else None,
         latency=batch_latency,
         throughput=throughput,
     )

@@ -3,12 +3,15 @@
 Every cell of a (dataset, fold, seed) shares its manifest, its seeds and its recipe between the baseline
 and the variants, so one variable changes: the module. Jobs whose key is already in the store are
 skipped by the runner, so baselines are shared by every variant and a finished grid trains nothing.
+``resolve`` checks a request before any data is read or the store is opened, down to building every
+spec at the recipe's size on the meta device and estimating the memory its runs need.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from suite._pairing import MIN_FOLDS
 from suite.errors import SuiteError
 from suite.records import Job, Seeds
 from suite.spec import canonical, parse
@@ -47,8 +50,11 @@ class Grid:
 def check_request(request: GridRequest) -> None:
     if not request.variants:
         raise SuiteError("no variant given; pass --variant SPEC, e.g. --variant unet+se")
-    if request.folds < 2:
-        raise SuiteError(f"--folds {request.folds} cannot make a paired comparison; use --folds 3 or more (the verdict needs 3; 5 is usual)")
+    if request.folds < MIN_FOLDS:
+        raise SuiteError(
+            f"--folds {request.folds} gives too few paired folds for a verdict (it needs {MIN_FOLDS}), "
+            f"so the grid would train for nothing; use --folds {MIN_FOLDS} or more (5 is usual)"
+        )
     if request.seeds < 1:
         raise SuiteError(f"--seeds {request.seeds} is not a number of repeats; use --seeds 1 or more")
 
@@ -80,8 +86,9 @@ class ResolvedRequest:
 
 
 def resolve(request: GridRequest) -> ResolvedRequest:
-    """Check ``request`` without reading data: specs, task, dataset name, recipes and their image size.
-    Raises ``SuiteError`` with the fix, so a list of grids can be checked before any of them trains."""
+    """Check ``request`` without reading data: specs, task, dataset name, recipes and their image size,
+    then ``preflight``. Raises ``SuiteError`` with the fix, so a list of grids can be checked before any
+    of them trains."""
     from suite.datasets import DATASETS
     from suite.recipe import load_recipe
 
@@ -104,7 +111,28 @@ def resolve(request: GridRequest) -> ResolvedRequest:
             f"the recipes of {', '.join(baselines)} use different image sizes {sorted(sizes)}; "
             "set one with --image-size"
         )
-    return ResolvedRequest(variants, baselines, task, dataset, recipes, sizes.pop())
+    resolved = ResolvedRequest(variants, baselines, task, dataset, recipes, sizes.pop())
+    preflight(resolved, card.meta["card"], request.device)
+    return resolved
+
+
+def preflight(resolved: ResolvedRequest, card, device: str) -> None:
+    """Build every spec of the grid as it will train (on the meta device: no memory is touched) and
+    check that its runs fit in memory, so a spec that cannot be built at this image size, or a run that
+    cannot fit, is refused before any data is read or the store is opened."""
+    import torch
+
+    from suite.build import build_variant
+    from suite.memory import check_fits, training_need
+
+    classes = len(card.classes) if resolved.task == "cls" else 1
+    samples = card.total_samples or 0
+    for spec in resolved.baselines + [v for v in resolved.variants if v not in resolved.baselines]:
+        recipe = resolved.recipes[parse(spec).baseline]
+        with torch.device("meta"):
+            built = build_variant(spec, resolved.task, classes, card.in_channels, recipe.image_size, **recipe.model)
+        need = training_need(built.model, recipe, card.in_channels, samples, resolved.task, device)
+        check_fits(spec, need, device, f"to train at {recipe.image_size} px, batch {recipe.batch_size}")
 
 
 def plan(request: GridRequest) -> Grid:

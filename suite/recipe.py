@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,11 +25,12 @@ from typing import Any
 import yaml
 
 from suite._resources import folder
-from suite.errors import SuiteError
+from suite.errors import SuiteError, shown
 from suite.records import stable_hash
 
 PROFILES = ("quick", "full")
 OPTIMIZERS = ("adamw", "sgd")
+NORMALIZATIONS = ("fold", "imagenet", "none")  # see Recipe.normalization
 SCHEDULES = ("cosine",)
 LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
 RECIPE_DIR = folder("baselines")
@@ -56,6 +58,10 @@ class Recipe:
     channels_last: bool = False  # NHWC memory format for model and inputs; CUDA only
     compile: bool = False  # torch.compile the model; CUDA only
     augment: bool = True  # random flips/crops on training batches (drawn from the augment seed)
+    # Input normalization: "fold" = per-channel mean/std of the fold's own training images (never its
+    # validation images or the test split); "imagenet" = ImageNet's fixed constants (for pretrained
+    # backbones); "none" = pixels scaled to [0, 1].
+    normalization: str = "fold"
     grad_clip: float | None = None  # max global L2 norm of the gradients; None: no clipping
     deterministic: bool = True  # torch.use_deterministic_algorithms + cuDNN deterministic
     model: dict = field(default_factory=dict)  # baseline builder kwargs, e.g. {"width": 16}
@@ -79,6 +85,39 @@ class Recipe:
 FIELDS = {f.name: f for f in dataclasses.fields(Recipe)}
 
 
+@dataclass(frozen=True)
+class Range:
+    """The finite numbers a recipe key accepts: from ``low`` to ``high``, each end in or out."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return not (isinstance(value, float) and not math.isfinite(value)) and above and below
+
+    def __str__(self) -> str:
+        return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+
+
+# Every number key and what it accepts (warmup_epochs is also at most epochs); None passes where allowed.
+RANGES = {
+    "epochs": Range(1, 100_000),
+    "batch_size": Range(1, 2**20),
+    "eval_batch_size": Range(1, 2**20),
+    "lr": Range(0, 10, low_open=True),
+    "weight_decay": Range(0, 1),
+    "momentum": Range(0, 1, high_open=True),
+    "warmup_epochs": Range(0, 100_000),
+    "label_smoothing": Range(0, 1, high_open=True),
+    "image_size": Range(1, 16_384),
+    "grad_clip": Range(0, math.inf, low_open=True, high_open=True),
+}
+
+
 def _type_names(field_type: str) -> tuple[type, ...]:
     """The Python types a field annotation (a string under ``from __future__ import annotations``) allows."""
     names = {"int": int, "float": float, "bool": bool, "str": str, "dict": dict, "None": type(None)}
@@ -86,8 +125,12 @@ def _type_names(field_type: str) -> tuple[type, ...]:
 
 
 def parse_text(text: str) -> Any:
-    """A command-line value as YAML (``true``, ``8``, ``[64, 32]``, ``null``), plus floats like ``3e-4``."""
-    value = yaml.safe_load(text)
+    """A command-line value as YAML (``true``, ``8``, ``[64, 32]``, ``null``), plus floats like ``3e-4``;
+    text that is no YAML value stays text (and a key that wants a number then says so)."""
+    try:
+        value = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: an integer of more than 4300 digits
+        return text
     if isinstance(value, str):
         try:
             return float(value)
@@ -108,13 +151,13 @@ def _coerce(name: str, value: Any, allowed: tuple[type, ...]) -> Any:
         ok = isinstance(value, allowed)
     if not ok:
         wanted = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
-        raise SuiteError(f"recipe key {name!r} must be {wanted}, got {value!r}")
+        raise SuiteError(f"recipe key {name!r} must be {wanted}, got {shown(value)}")
     return value
 
 
 def _set_field(recipe: Recipe, name: str, value: Any) -> None:
     if name not in FIELDS:
-        raise SuiteError(f"unknown recipe key {name!r}; valid keys: {', '.join(FIELDS)}, model.<kwarg>")
+        raise SuiteError(f"unknown recipe key {shown(name)}; valid keys: {', '.join(FIELDS)}, model.<kwarg>")
     value = _coerce(name, value, _type_names(FIELDS[name].type))
     if name == "model":
         value = dict(value)
@@ -141,24 +184,29 @@ def _apply_override(recipe: Recipe, baseline: str, dotted: str, value: Any) -> N
     valid = _model_kwargs(baseline)
     if valid is not None and model_key not in valid:
         raise SuiteError(
-            f"unknown model key {dotted!r} for {baseline}; valid: {', '.join(f'model.{k}' for k in valid)}"
+            f"unknown model key {shown(dotted)} for {baseline}; valid: {', '.join(f'model.{k}' for k in valid)}"
         )
     recipe.model[model_key] = parse_text(value) if isinstance(value, str) else value
 
 
 def _validate(recipe: Recipe, task: str) -> None:
-    checks = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES[task]}
+    checks = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES[task], "normalization": NORMALIZATIONS}
     for name, choices in checks.items():
         if getattr(recipe, name) not in choices:
             raise SuiteError(
-                f"recipe {name} {getattr(recipe, name)!r} is not valid for {task}; choose: {', '.join(choices)}"
+                f"recipe {name} {shown(getattr(recipe, name))} is not valid for {task}; choose: {', '.join(choices)}"
             )
-    for name in ("epochs", "batch_size", "eval_batch_size", "image_size", "lr"):
+    for name, valid in RANGES.items():
         value = getattr(recipe, name)
-        if value <= 0:
-            raise SuiteError(f"recipe {name} must be > 0, got {value}")
-    if not 0 <= recipe.label_smoothing < 1:
-        raise SuiteError(f"recipe label_smoothing must be in [0, 1), got {recipe.label_smoothing}")
+        if value is not None and value not in valid:
+            raise SuiteError(
+                f"recipe {name} must be a finite number in {valid}, got {value}; set another with --set {name}=VALUE"
+            )
+    if recipe.warmup_epochs > recipe.epochs:
+        raise SuiteError(
+            f"recipe warmup_epochs {recipe.warmup_epochs} is longer than the {recipe.epochs} epochs of training; "
+            f"set --set warmup_epochs=... to at most {recipe.epochs}"
+        )
 
 
 @cache

@@ -91,8 +91,9 @@ class RunRecord:
     params: int | None = None
     params_added: int | None = None
     gmacs: float | None = None  # fvcore GMACs at the recipe's image size, batch 1
-    latency_ms: float | None = None  # median forward latency, batch 1, on ``device``
+    latency_ms: float | None = None  # forward latency, batch 1, on ``device``: 10th percentile (median before v4)
     baseline_latency_ms: float | None = None  # the plain baseline's, timed interleaved with this spec's passes
+    latency_spread_ms: float | None = None  # half-width of the bootstrap 95% interval of latency - baseline latency
     wall_s: float = 0.0
     device: str = ""
     provenance: dict = field(default_factory=dict)  # versions, git commit, command line, host

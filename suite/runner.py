@@ -22,13 +22,15 @@ from suite.errors import SuiteError
 from suite.executors.options import ExecutorOptions
 from suite.grid import Grid, GridRequest, plan
 from suite.records import Job, RunRecord
+from suite.studies import Study, grid_study
 
 
 @dataclass
 class GridOutcome:
-    """What one ``suite run`` did: the grid, how many runs it trained and how many it found stored."""
+    """What one ``suite run`` did: the grid, its study, how many runs it trained and how many it found stored."""
 
     grid: Grid
+    study: Study
     trained: int  # runs trained and stored by this driver (failed ones included)
     skipped: int  # runs stored by then: before the grid started, or by another driver meanwhile
     failed: int
@@ -36,26 +38,45 @@ class GridOutcome:
     overtaken: int = 0  # of ``skipped``: trained here too, but another driver stored them first
 
 
+def grid_study_of(request: GridRequest, grid: Grid) -> Study:
+    """The grid as a study: its variants as planned are the Holm family of its verdicts."""
+    recipes = {job.spec: job.recipe_hash for job in grid.jobs}
+    variants = [spec for spec in grid.specs if spec not in grid.baselines]
+    design = {
+        "variants": variants,
+        "dataset": grid.dataset,
+        "folds": request.folds,
+        "seeds": request.seeds,
+        "split_seed": request.split_seed,
+        "profile": request.profile,
+        "overrides": request.overrides,
+    }
+    return grid_study(design, variants, grid.dataset, grid.manifest.sha256, recipes)
+
+
 def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     """params / GMACs / batch-1 latency of each spec of ``jobs``, as built for this grid's data and recipe.
 
     Every spec is timed together with its plain baseline, their passes interleaved
-    (``measure_latencies``), and its record keeps both medians, so the latency a module adds is a
-    paired difference taken under one machine load. Runs headed for GPUs this driver lacks (Ray or
-    SLURM nodes) get params and GMACs counted here and no latency: it would not be their device's.
+    (``suite.paired_latency``), and its record keeps both latencies and the spread of their difference,
+    so the latency a module adds is a paired difference taken under one machine load, with its noise.
+    Runs headed for GPUs this driver lacks (Ray or SLURM nodes) get params and GMACs counted here and
+    no latency: it would not be their device's.
     """
     import torch
 
     from suite.build import build_variant
-    from suite.cost import measure_latencies, measure_cost
+    from suite.cost import measure_cost
+    from suite.paired_latency import paired_latencies
     from suite.spec import parse
 
-    timed = not device.startswith("cuda") or torch.cuda.is_available()
-    device = device if timed else "cpu"
+    here = not device.startswith("cuda") or torch.cuda.is_available()  # this driver has the runs' device
+    device = device if here else "cpu"
     data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
-    baselines = {spec: parse(spec).baseline for spec in recipes}
-    for spec, baseline in baselines.items():
-        recipes.setdefault(baseline, recipes[spec])  # baseline and variant share the recipe
+    wanted = list(recipes)
+    for spec in wanted:
+        recipes.setdefault(parse(spec).baseline, recipes[spec])  # baseline and variant share the recipe
+    references = {spec: parse(spec).baseline for spec in recipes}
     classes = len(data.classes) if grid.task == "cls" else 1
     costs, models = {}, {}
     for spec, recipe in recipes.items():
@@ -65,13 +86,13 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
         cost = measure_cost(built, shape, device=device, latency=False)
         costs[spec] = {"gmacs": cost.gmacs, "params": cost.params, "params_added": cost.params_added}
         models[spec] = (built.model, shape)
-    for shape in {shape for _, shape in models.values()} if timed else ():
-        latencies = measure_latencies({spec: m for spec, (m, s) in models.items() if s == shape}, shape, device)
-        for spec, latency in latencies.items():
-            costs[spec]["latency_ms"] = latency.median_ms
-    for spec, baseline in baselines.items():
-        costs[spec]["baseline_latency_ms"] = costs[baseline].setdefault("latency_ms", None)
-    return {spec: costs[spec] for spec in baselines}
+    for shape in {shape for _, shape in models.values()} if here else ():
+        same = {spec: model for spec, (model, s) in models.items() if s == shape}
+        for spec, timed in paired_latencies(same, {s: references[s] for s in same}, shape, device).items():
+            costs[spec].update(
+                latency_ms=timed.latency_ms, baseline_latency_ms=timed.reference_ms, latency_spread_ms=timed.spread_ms
+            )
+    return {spec: costs[spec] for spec in wanted}
 
 
 def run_grid(
@@ -102,6 +123,7 @@ def run_grid(
     runner = make_executor(executor, request.device)
     grid = plan(request)
     with Store(store_path) as store:
+        study = store.add_study(grid_study_of(request, grid))
         retry = failed_stamps(store) if retry_failed else {}
         stored = store.keys()
         todo = [job for job in grid.jobs if job.key not in stored or job.key in retry]
@@ -130,4 +152,4 @@ def run_grid(
                 with suppress(SuiteError):  # left behind, they expire with the lease (at once on this host)
                     release(store, owner)
         skipped = len(grid.jobs) - len(todo) + queue.reused + overtaken
-        return GridOutcome(grid, trained, skipped, failed, str(store.path), overtaken)
+        return GridOutcome(grid, study, trained, skipped, failed, str(store.path), overtaken)

@@ -5,7 +5,7 @@ Grammar (DESIGN.md)::
     spec      := baseline ( "+" insertion )*
     insertion := module [ "(" key=value ("," key=value)* ")" ] [ "@" points ] [ ":" mode ]
     points    := point ( "," point )*      point names, group names or globs (dec*)
-    mode      := after | residual | replace
+    mode      := after | residual | replace      (suite.kinds: which modes each module kind takes)
 
 ``parse`` is purely syntactic (lowercased, kwargs sorted). ``canonical`` resolves a parsed spec against
 the registries: points expanded and sorted, kwargs equal to the module's defaults dropped, the default
@@ -17,18 +17,16 @@ nothing is evaluated.
 from __future__ import annotations
 
 import ast
+import math
 import re
+import warnings
 from dataclasses import dataclass, replace
 
-from suite.errors import SuiteError
+from suite.errors import SuiteError, shown
+from suite.kinds import KIND_MODES, KINDS, MODES  # noqa: F401  (KIND_MODES: re-exported for callers)
 
-MODES = ("after", "residual", "replace")
-# The modes a module kind supports; the first is its default and is dropped from canonical strings.
-KIND_MODES = {
-    "attention": ("after", "residual"),
-    "conv": ("replace",),
-    "fusion": ("replace",),
-}
+# Insertions one spec may have: far above any ablation, far below what exhausts memory while counting FLOPs.
+MAX_INSERTIONS = 16
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _POINT = re.compile(r"[A-Za-z0-9_\-*?\[\]]+")
@@ -91,7 +89,7 @@ class _Parser:
 
     def fail(self, what: str) -> SuiteError:
         found = repr(self.text[self.pos]) if self.pos < len(self.text) else "end of spec"
-        pointer = f"{self.text!r} at character {self.pos + 1}"
+        pointer = f"{shown(self.text)} at character {self.pos + 1}"
         return SuiteError(
             f"bad variant spec {pointer}: expected {what}, found {found}; "
             "form: baseline+module(key=value)@point,point:mode, e.g. unet+se@decoder"
@@ -117,6 +115,11 @@ class _Parser:
         baseline = self.match(_NAME, "a baseline name").lower()
         insertions = []
         while self.take("+"):
+            if len(insertions) == MAX_INSERTIONS:
+                raise SuiteError(
+                    f"variant spec {baseline}+... has more than {MAX_INSERTIONS} insertions; stitch at most "
+                    f"{MAX_INSERTIONS} (one insertion can name many points, e.g. {baseline}+se@point1,point2)"
+                )
             insertions.append(self.insertion())
         if self.pos != len(self.text):
             raise self.fail("'+', '(', '@' or ':'")
@@ -170,12 +173,17 @@ class _Parser:
         if raw in ("true", "false"):
             return raw == "true"
         try:
-            value = ast.literal_eval(raw)
+            with warnings.catch_warnings():  # an odd escape in a quoted value ('\T') is the user's text, not ours
+                warnings.simplefilter("ignore")
+                value = ast.literal_eval(raw)
         except (ValueError, SyntaxError):
             if _BARE_WORD.fullmatch(raw):
                 return raw
             self.pos = start
             raise self.fail("a literal value (number, true/false, or a word)") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.pos = start
+            raise self.fail("a finite number")
         if isinstance(value, bool) or type(value) in (int, float, str):
             return value
         self.pos = start
@@ -199,7 +207,7 @@ def canonical(spec: Spec | str) -> Spec:
     spec = parse(spec) if isinstance(spec, str) else spec
     base = BASELINES.entry(spec.baseline)
     catalog = base.meta["catalog"]
-    insertions = []
+    insertions: list[Insertion] = []
     for ins in spec.insertions:
         entry = MODULES.entry(ins.module)
         kind = entry.meta["kind"]
@@ -214,7 +222,7 @@ def canonical(spec: Spec | str) -> Spec:
         points = catalog.expand(ins.points or catalog.default_points(kind, spec.baseline, ins.module))
         for point in points:
             catalog.check_kind(point, kind, ins.module, spec.baseline)
-        modes = KIND_MODES[kind]
+        modes = KINDS[kind].modes
         mode = ins.mode or modes[0]
         if mode not in modes:
             raise SuiteError(
@@ -222,7 +230,23 @@ def canonical(spec: Spec | str) -> Spec:
                 f"{kind} modules support: {', '.join(modes)}"
             )
         insertions.append(replace(ins, kwargs=kwargs, points=points, mode=None if mode == modes[0] else mode))
+        _check_once_per_point(spec.baseline, insertions)
     return Spec(spec.baseline, tuple(insertions))
+
+
+def _check_once_per_point(baseline: str, insertions: list[Insertion]) -> None:
+    """A module goes at most once at a point: the last insertion may not repeat an earlier one's
+    module at a point they share (different modules at one point stack in spec order)."""
+    last = insertions[-1]
+    for number, earlier in enumerate(insertions[:-1], start=1):
+        shared = [p for p in last.points if earlier.module == last.module and p in earlier.points]
+        if shared:
+            raise SuiteError(
+                f"{last.module} is placed twice at {baseline} point {shared[0]!r} (insertions {number} and "
+                f"{len(insertions)}); a module goes at most once per point: drop one of them, or name "
+                f"every point in one insertion, e.g. "
+                f"{baseline}+{last.module}@{','.join(dict.fromkeys(earlier.points + last.points))}"
+            )
 
 
 def compact(spec: Spec | str) -> str:

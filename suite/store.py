@@ -29,18 +29,33 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import pandas as pd
 
 from suite import __version__
 from suite._busy import BUSY_TIMEOUT_S, RETRY_S, retry_busy
 from suite._migrations import check_version, migrate, user_version
-from suite._store_schema import SEED_COLUMNS, SORT_COLUMNS, frame, record_to_row, row_to_record
+from suite._store_schema import (
+    SEED_COLUMNS,
+    SORT_COLUMNS,
+    frame,
+    record_to_row,
+    calibration_to_row,
+    row_to_calibration,
+    row_to_record,
+    row_to_study,
+    study_to_row,
+)
 from suite.errors import StoreError
 from suite.records import RunRecord
+from suite.studies.calibrate import Calibration
+from suite.studies.record import Study
 
+T = TypeVar("T")
 DEFAULT_STORE = Path("results") / "suite.db"
+STUDIES_SINCE = 4  # schema version that added the studies table
+CALIBRATIONS_SINCE = 5  # ... and the calibrations table
 STORE_ENV = "SUITE_STORE"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _FILTER_ALIASES = {"seed": "init_seed"}
@@ -217,6 +232,38 @@ class Store:
         """The runs as a DataFrame (contract in ``suite._store_schema``), optionally one status and dataset."""
         return frame(_select(self._conn, {"status": status, "dataset": dataset}, skip_none=True))
 
+    def add_study(self, study: Study) -> Study:
+        """Record ``study`` unless the same plan is already stored; returns the stored one."""
+        row = study_to_row(study)
+        sql = f"INSERT OR IGNORE INTO studies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+        try:
+            retry_busy(lambda: self._conn.execute(sql, tuple(row.values())))
+        except sqlite3.Error as err:
+            raise self._translate(err) from None
+        return next(s for s in self.studies() if s.id == study.id)
+
+    def studies(self) -> list[Study]:
+        return _studies(self._conn)
+
+    def add_calibration(self, calibration: Calibration) -> None:
+        """Record ``calibration``, replacing one made from the same dataset, recipe, k, metric and splits."""
+        row = calibration_to_row(calibration)
+        sql = f"INSERT OR REPLACE INTO calibrations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+        try:
+            retry_busy(lambda: self._conn.execute(sql, tuple(row.values())))
+        except sqlite3.Error as err:
+            raise self._translate(err) from None
+
+
+def _calibrations(conn: sqlite3.Connection) -> list[Calibration]:
+    rows = conn.execute("SELECT * FROM calibrations ORDER BY created_at, id").fetchall()
+    return [row_to_calibration(dict(row)) for row in rows]
+
+
+def _studies(conn: sqlite3.Connection) -> list[Study]:
+    rows = conn.execute("SELECT * FROM studies ORDER BY created_at, name").fetchall()
+    return [row_to_study(dict(row)) for row in rows]
+
 
 def _select(conn: sqlite3.Connection, filters: dict[str, Any], skip_none: bool = False) -> list[RunRecord]:
     """Records matching ``filters`` (column = value, IN for collections), sorted like the DataFrame."""
@@ -242,27 +289,68 @@ def _select(conn: sqlite3.Connection, filters: dict[str, Any], skip_none: bool =
     return [row_to_record(dict(row)) for row in rows]
 
 
-def read_runs(path: str | Path | None, status: str | None = "done", dataset: str | None = None) -> pd.DataFrame:
-    """The ``runs()`` DataFrame of the store at ``path``, opened read-only; empty (same columns) if missing."""
+def _read(path: str | Path | None, query: Callable[[sqlite3.Connection, int], T], empty: T) -> T:
+    """``query(conn, schema_version)`` on the store at ``path`` opened read-only; ``empty`` when there is
+    no store (yet)."""
     path = resolve_store_path(path)
     if not path.exists():
-        return frame([])
+        return empty
+    if path.is_dir():
+        raise StoreError(f"the store {path} is a folder; pass the database file in it with --store")
     _check_header(path)
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-    except sqlite3.Error as err:
-        raise _unreadable(path, err) from None
+        conn = _connect_read_only(path)
+    except sqlite3.DatabaseError as err:
+        raise _read_error(path, err) from None
     conn.row_factory = sqlite3.Row
     try:
-        if check_version(conn, path) == 0:
-            return frame([])
-        return frame(_select(conn, {"status": status, "dataset": dataset}, skip_none=True))
+        version = check_version(conn, path)
+        return empty if version == 0 else query(conn, version)
     except sqlite3.DatabaseError as err:
-        if "not a database" in str(err) or "malformed" in str(err):
-            raise _corrupt(path) from None
-        raise _unreadable(path, err) from None
+        raise _read_error(path, err) from None
     finally:
         conn.close()
+
+
+def read_runs(path: str | Path | None, status: str | None = "done", dataset: str | None = None) -> pd.DataFrame:
+    """The ``runs()`` DataFrame of the store at ``path``, opened read-only; empty (same columns) if missing."""
+    filters = {"status": status, "dataset": dataset}
+    return _read(path, lambda conn, _: frame(_select(conn, filters, skip_none=True)), frame([]))
+
+
+def read_calibrations(path: str | Path | None) -> list[Calibration]:
+    """The calibrations recorded in the store at ``path`` (read-only; none before schema v5)."""
+    return _read(path, lambda conn, version: _calibrations(conn) if version >= CALIBRATIONS_SINCE else [], [])
+
+
+def read_studies(path: str | Path | None) -> list[Study]:
+    """The studies recorded in the store at ``path`` (read-only; none before schema v4)."""
+    return _read(path, lambda conn, version: _studies(conn) if version >= STUDIES_SINCE else [], [])
+
+
+def _read_error(path: Path, err: sqlite3.DatabaseError) -> StoreError:
+    return _corrupt(path) if "not a database" in str(err) or "malformed" in str(err) else _unreadable(path, err)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection. A WAL store needs its ``-shm`` file, which a read-only medium (a
+    read-only mount, a folder this user cannot write) cannot hold; there nothing can write the store
+    either, so it is opened immutable, unless a ``-wal`` file holds commits that would be skipped."""
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        conn.execute("PRAGMA schema_version")  # opens the file and its -shm
+        return conn
+    except sqlite3.OperationalError as err:
+        conn.close()
+        if os.access(path.parent, os.W_OK) or "unable to open" not in str(err):
+            raise
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"the store {path} is on a read-only medium and its last commits are still in {wal.name}; "
+            "copy the store's folder to a writable place and read it there"
+        )
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
 
 
 def _git_commit() -> str | None:

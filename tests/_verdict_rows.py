@@ -14,14 +14,16 @@ def runs_frame(
     metric: str = "accuracy",
     manifest_hash: str = "m" * 64,
     recipe_hash: str = "r" * 16,
-    n_train: int = 400,
-    n_val: int = 100,
+    n_train: int = 4000,
+    n_val: int = 1000,
     cost: dict[str, tuple[int, float, float]] | None = None,
     device: str = "cpu",
 ) -> pd.DataFrame:
     """Rows for each spec from a (k, r) array of ``val_<metric>`` values (fold x seed).
 
     The baseline of a spec is its part before the first "+"; ``cost`` maps spec -> (params, GMACs, ms).
+    1000 validation images per fold put the resolution floor of the standard error (one image: 0.1
+    accuracy points, 0.001 Dice) below the noise of the simulated grids.
     """
     rows = []
     for spec, matrix in values.items():

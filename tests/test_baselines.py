@@ -15,6 +15,7 @@ from torch import nn
 
 from suite.baselines import BASELINES, NHWC, Slot, Tokens
 from suite.errors import SuiteError
+from suite.kinds import KINDS
 
 # Full-width siblings of resnet18 / vit_tiny: their builds cost seconds, so their heavier checks run as slow.
 SLOW_BASELINES = {"resnet50", "vit_small"}
@@ -59,6 +60,11 @@ def test_catalog_groups_and_defaults_name_real_points(name):
         assert points and all(kind in catalog.kinds[p] for p in points), (kind, target)
 
 
+def swaps_block(point) -> bool:
+    """Whether a module at ``point`` takes the place of one of the network's blocks (conv, up, down)."""
+    return any(KINDS[kind].swaps_block for kind in point.kinds)
+
+
 @pytest.mark.parametrize("name", HEAVY_CHECKED)
 def test_points_match_catalog_and_do_not_depend_on_size(name):
     catalog = BASELINES.entry(name).meta["catalog"]
@@ -68,9 +74,9 @@ def test_points_match_catalog_and_do_not_depend_on_size(name):
     assert list(plain(name, 2 * size).insertion_points()) == catalog.names
     for point in points.values():
         assert point.kinds == catalog.kinds[point.name]
-        replaceable = "conv" in point.kinds or "fusion" in point.kinds
+        replaceable = any(KINDS[kind].replaces for kind in point.kinds)
         assert (point.replace is not None) == replaceable
-        assert (point.in_channels is not None) == ("conv" in point.kinds)
+        assert (point.in_channels is not None) == swaps_block(point)
 
 
 @pytest.mark.parametrize("name", HEAVY_CHECKED)
@@ -99,17 +105,20 @@ def test_points_describe_the_tensors_that_reach_them(name):
             hook.remove()
     for point in points.values():
         side = size // point.stride
+        prefix = getattr(model.slots(point.name)[0].layout, "prefix", 0) if point.layout == "tokens" else 0
         expected = {
             "nchw": (2, point.channels, side, side),
             "nhwc": (2, side, side, point.channels),
-            "tokens": (2, getattr(model.slots(point.name)[0].layout, "prefix", 0) + side * side, point.channels),
+            "tokens": (2, prefix + side * side, point.channels),
         }[point.layout]
-        assert at_slots[point.name] == [expected] * len(model.slots(point.name)), point
+        assert at_slots.get(point.name, []) == [expected] * len(model.slots(point.name)), point
+        assert model.slots(point.name) or model.block_path(point.name), f"{point.name} has neither slot nor block"
         if point.name in at_blocks:
             block_in, block_out = at_blocks[point.name]
             assert block_in[1] == point.in_channels and block_out[1:] == expected[1:], point
-            assert point.block_stride == block_in[-1] // block_out[-1], point
-    assert set(at_blocks) == {p for p in points if "conv" in points[p].kinds}
+            resampled = block_out[-1] // block_in[-1] if "up" in point.kinds else block_in[-1] // block_out[-1]
+            assert point.block_stride == resampled, point
+    assert set(at_blocks) == {p for p in points if swaps_block(points[p])}
 
 
 @pytest.mark.parametrize("name", HEAVY_CHECKED)
@@ -225,6 +234,14 @@ def test_resunet_decoder_channels_need_five_entries():
 def test_unet_width_is_the_first_block_and_doubles_per_stage():
     points = BASELINES.get("unet")("seg", 1, 3, 32, width=8).insertion_points()
     assert [points[f"enc{k}"].channels for k in range(1, 6)] == [8 * 2**k for k in range(5)]
+
+
+def test_plain_unet_is_the_classic_network():
+    """Nothing but the classic layers hold state: parameter-free 2x2 max-pools, 2x2 transposed convs."""
+    model = plain("unet")
+    assert {key.split(".")[0] for key in model.state_dict()} == {"encoder", "up", "decoder", "head"}
+    assert all(isinstance(m, nn.MaxPool2d) and m.kernel_size == m.stride == 2 for m in model.down)
+    assert all(isinstance(m, nn.ConvTranspose2d) and m.kernel_size == m.stride == (2, 2) for m in model.up)
 
 
 @pytest.mark.parametrize(("name", "expansion"), [("resnet18", 1), ("resnet50", 4)])

@@ -1,6 +1,6 @@
 """spec -> network: every module at every fitting point of every baseline, in every mode its kind has.
 
-The grid is generated from ``MODULES`` x ``BASELINES`` x ``KIND_MODES``: one build per (baseline,
+The grid is generated from ``MODULES`` x ``BASELINES`` x ``KINDS``: one build per (baseline,
 module) with the module at all the points that accept its kind, the points dealt out to the kind's
 modes in turn, on the baseline's registered ``smoke`` configuration. Conv and fusion wiring is also
 checked with small probe modules registered only for the test that uses them.
@@ -20,7 +20,8 @@ from suite.build import BuiltVariant, baseline_spec, build_variant, count_params
 from suite.errors import SuiteError
 from suite.modules import MODULES, module_defaults
 from suite.registry import Entry
-from suite.spec import KIND_MODES, MODES, canonical, parse
+from suite.kinds import KINDS, MODES, input_stride
+from suite.spec import canonical, parse
 
 # Full-width siblings of resnet18 / vit_tiny: seconds per build, so their grid runs as slow.
 SLOW_BASELINES = {"resnet50", "vit_small"}
@@ -59,13 +60,14 @@ def plain_smoke(baseline: str) -> BuiltVariant:
     return smoke_build(baseline)[0]
 
 
-def smoke_strides(baseline: str) -> dict[str, int]:
-    return {name: point.stride for name, point in plain_smoke(baseline).model.insertion_points().items()}
+def smoke_points(baseline: str) -> dict:
+    return plain_smoke(baseline).model.insertion_points()
 
 
 def large_enough(baseline: str, module: str, point: str) -> bool:
-    """Whether the smoke-size map at ``point`` has the positions the module needs (meta ``min_positions``)."""
-    side = smoke_size(baseline) // smoke_strides(baseline)[point]
+    """Whether the smoke-size map the module receives at ``point`` has the positions it needs (meta
+    ``min_positions``)."""
+    side = int(smoke_size(baseline) // input_stride(kind_of(module), smoke_points(baseline)[point]))
     return side * side >= MODULES.entry(module).meta.get("min_positions", 1)
 
 
@@ -92,12 +94,12 @@ def modes_over_points(module: str, points: list[str]) -> dict[str, list[str]]:
 
     One build then covers every point and every mode, which halves the grid's cost.
     """
-    modes = KIND_MODES[kind_of(module)]
+    modes = KINDS[kind_of(module)].modes
     return {mode: points[i :: len(modes)] for i, mode in enumerate(modes) if points[i :: len(modes)]}
 
 
 def inserted_modules(model: nn.Module, point: str, kind: str) -> list[nn.Module]:
-    if kind == "conv":
+    if KINDS[kind].swaps_block:
         return [model.get_submodule(model.block_path(point))]
     return [m for slot in model.slots(point) for m in slot.inserted]
 
@@ -132,7 +134,7 @@ def test_module_at_every_fitting_point_in_every_mode(baseline, module):
     untouched = [p for p in model.insertion_points() if p not in points]
     assert not any(slot.filled for p in untouched for slot in model.slots(p))
     placed = {p: inserted_modules(model, p, kind) for p in points}
-    if kind != "conv":
+    if not KINDS[kind].swaps_block:
         assert all(slot.filled for p in points for slot in model.slots(p))
     every_module = [m for ms in placed.values() for m in ms]
     assert len({id(m) for m in every_module}) == len(every_module), "each slot gets its own module"
@@ -154,7 +156,7 @@ def test_module_at_every_fitting_point_in_every_mode(baseline, module):
             assert all(g is not None and torch.isfinite(g).all() for g in grads), (point, module)
             assert sum(g.abs().sum() for g in grads) > 0, (point, module)
 
-    replaced_params = _replaced_block_params(baseline, points) if kind == "conv" else 0
+    replaced_params = _replaced_block_params(baseline, points) if KINDS[kind].swaps_block else 0
     assert built.params_added == sum(p.params for p in built.placements) - replaced_params
     for placement in built.placements:
         assert set(module_defaults(module)) <= set(placement.hparams)
@@ -184,12 +186,14 @@ def test_module_at_a_point_of_another_kind_names_the_fitting_points(baseline, mo
     message = str(err.value)
     assert "\n" not in message and point in message and kind_of(module) in message
     fitting = fitting_points(baseline, kind_of(module))
-    assert all(p in message for p in fitting) if fitting else "none" in message
+    assert all(p in message for p in fitting) if fitting else f"no {baseline} point takes" in message
+    suggested = message.rsplit("e.g. ", 1)[1]
+    assert canonical(suggested).modules == (module,), "the suggested spec is accepted"
 
 
 @pytest.mark.parametrize(
     ("module", "mode"),
-    [(m, mode) for m in MODULES.list() for mode in MODES if mode not in KIND_MODES[kind_of(m)]],
+    [(m, mode) for m in MODULES.list() for mode in MODES if mode not in KINDS[kind_of(m)].modes],
 )
 def test_mode_the_kind_does_not_support_names_its_modes(module, mode):
     kind = kind_of(module)
@@ -197,17 +201,19 @@ def test_mode_the_kind_does_not_support_names_its_modes(module, mode):
     point = fitting_points(baseline, kind)[0]
     with pytest.raises(SuiteError) as err:
         smoke_build(f"{baseline}+{module}@{point}:{mode}")
-    assert all(m in str(err.value) for m in KIND_MODES[kind]) and "\n" not in str(err.value)
+    assert all(m in str(err.value) for m in KINDS[kind].modes) and "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("module", [m for m in MODULES.list() if MODULES.entry(m).meta.get("min_positions", 1) > 1])
 def test_module_at_a_map_smaller_than_it_needs_fails_at_build(module):
-    """At 16 px the U-Net's deepest point of each kind has a 1x1 (enc5) or 2x2 (skip4) map."""
+    """At 16 px the U-Net's deepest point of each kind gives a module a 1x1 (enc5, up4), 2x2 (skip4, down4)
+    map."""
     model = BASELINES.get("unet")("seg", 1, 3, 16, width=8)
+    kind = kind_of(module)
     point = max(
-        (p for p in model.insertion_points().values() if kind_of(module) in p.kinds), key=lambda p: p.stride
+        (p for p in model.insertion_points().values() if kind in p.kinds), key=lambda p: input_stride(kind, p)
     )
-    if (16 // point.stride) ** 2 >= MODULES.entry(module).meta["min_positions"]:
+    if (16 // input_stride(kind, point)) ** 2 >= MODULES.entry(module).meta["min_positions"]:
         pytest.skip(f"{module} works on the smallest U-Net map at 16 px")
     with pytest.raises(SuiteError) as err:
         build_variant(f"unet+{module}@{point.name}", "seg", 1, 3, 16, width=8)
@@ -234,7 +240,7 @@ def test_se_resnet50_is_timms_seresnet50():
 
 def test_same_spec_rebuilds_the_same_structure():
     """A checkpoint of a variant loads strictly into a fresh build of its key and gives the same outputs."""
-    first, size = smoke_build("vit_tiny+se@block1,block5:residual+se(rd_ratio=0.5)@block5")
+    first, size = smoke_build("vit_tiny+se@block1,block5:residual+eca@block5")
     second, _ = smoke_build(first.key)
     second.model.load_state_dict(first.model.state_dict(), strict=True)
     x = torch.randn(2, 3, size, size)
@@ -331,7 +337,7 @@ def test_conv_module_replaces_the_block_with_the_points_channels(probes):
 
 def test_a_block_is_replaced_once(probes):
     with pytest.raises(SuiteError, match="replaced twice"):
-        smoke_build("unet+probeconv@enc2+probeconv@enc*")
+        smoke_build("unet+probeconv@enc2+dsconv@enc*")
 
 
 def test_fusion_merges_decoder_into_skip_before_concatenation(probes):

@@ -15,6 +15,7 @@ from suite.baselines import BASELINES
 from suite.build import build_variant
 from suite.cli import app, main
 from suite.commands.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
+from suite.kinds import KINDS
 from suite.modules import MODULES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,8 +32,10 @@ def invoke(*args: str):
 
 
 def first_column(output: str) -> list[str]:
-    """The first cell of every body row of the rich tables in ``output``."""
-    return [line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")]
+    """The first cell of every body row of the rich tables in ``output`` (a row's wrapped continuation
+    lines, whose first cell is blank, are skipped)."""
+    cells = [line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")]
+    return [cell for cell in cells if cell]
 
 
 def inspect_json(*args: str) -> dict:
@@ -46,6 +49,9 @@ def test_list_modules_shows_every_registered_module_with_kind_and_arxiv():
         row = next(line for line in output.splitlines() if line.startswith(f"│ {entry.name} "))
         assert entry.meta["kind"] in row
         assert (entry.meta.get("arxiv") or "-") in row
+    assert len(MODULES) >= 50
+    counts = ", ".join(f"{len([e for e in MODULES.entries() if e.kind == kind])} {kind}" for kind in KINDS)
+    assert counts in " ".join(output.split())  # the title counts every kind, and every kind has modules
 
 
 def test_list_modules_pattern_filters():
@@ -141,6 +147,24 @@ def test_inspect_tables_label_units():
     output = invoke("inspect", "unet+se@dec1", "--width", "4", "--image-size", "32", "--device", "cpu", "--no-latency")
     assert "unet+se@dec1" in output and "GMACs" in output and "batch 1" in output
     assert "not measured" in output
+    row = " ".join(line for line in output.splitlines() if "element-wise" in line or "M-ops" in line)
+    assert "M-ops not in GMACs" in row and "over the baseline" in row
+
+
+def test_inspect_reports_the_element_wise_ops_a_gate_adds():
+    report = inspect_json("unet+se@dec1", "--width", "4", "--image-size", "32")
+    gated = report["placements"][0]["channels"] * 32 * 32  # SE multiplies every element at dec1
+    assert report["elementwise_mops_added"] * 1e6 >= gated
+    assert report["elementwise_mops"] == pytest.approx(report["baseline_elementwise_mops"] + report["elementwise_mops_added"])
+
+
+def test_list_points_shows_the_unet_up_and_down_points():
+    output = invoke("list", "points", "unet", "-p", "*o*")
+    rows = {line.split("│")[1].strip(): line for line in output.splitlines() if line.startswith("│ down")}
+    assert sorted(rows) == ["down1", "down2", "down3", "down4"]
+    assert all("max-pool" in line for line in rows.values())
+    ups = [line for line in invoke("list", "points", "unet", "-p", "up*").splitlines() if line.startswith("│ up")]
+    assert len(ups) == 4 and all("transposed conv" in line and "up" in line for line in ups)
 
 
 BAD_INPUTS = {

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from suite.cost import Cost, count_gmacs, count_params, measure_cost, measure_latencies, measure_latency
+from suite.build import count_params
+from suite.cost import Cost, count_gmacs, measure_cost, measure_latencies, measure_latency
 from suite.device import resolve_device
 from suite.errors import SuiteError
 

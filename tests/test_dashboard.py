@@ -1,8 +1,9 @@
-"""The Streamlit dashboard under ``AppTest`` (every page, a grid store, an empty, a missing and a corrupt
-store), its table helpers, and the ``suite dashboard`` command line (without starting a server).
+"""The Streamlit dashboard under ``AppTest`` (every page, a grid store with a failed run and a second
+setting, stores of one module on 3 and 5 datasets, an empty, a missing and a corrupt store), its table
+helpers, and the ``suite dashboard`` command line (without starting a server).
 
-Expected variants and verdicts are never written here: they come from ``suite.verdict.compare`` on the
-same store the app reads.
+Expected variants and verdicts are never written here: they come from ``suite.verdict.compare`` (through
+the report model every view renders) on the same store the app reads, failed runs included.
 """
 
 from __future__ import annotations
@@ -21,15 +22,32 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from _dashboard_fixtures import GRIDS, add_variant, real_tiny_grid_store, synthetic_grid_store
+from _dashboard_fixtures import (
+    ACROSS_TASKS,
+    FAILED,
+    GRIDS,
+    SECOND_SETTING,
+    across_store,
+    add_variant,
+    real_tiny_grid_store,
+    synthetic_grid_store,
+)
 from suite.errors import SuiteError
+from suite.metric_catalog import metric_info
+from suite.reports import _format
+from suite.reports._common import family_label, verdict_text
+from suite.reports.across import build_across
+from suite.reports.model import build_report
+from suite.reports.style import style
 from suite.spec import key, parse
 from suite.store import read_runs
-from suite.verdict import VERDICTS, compare
+from suite.verdict import VERDICTS
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
 PAGES = sorted(path.relative_to(APP.parent).as_posix() for path in (APP.parent / "views").glob("*.py"))
+TITLES = {"views/leaderboard.py": "Leaderboard", "views/variant.py": "Variant", "views/gains.py": "Gains",
+          "views/across.py": "Across datasets"}  # fmt: skip
 FILTERS = ("filter_dataset", "filter_baseline", "filter_module", "filter_point", "filter_verdict")
 
 sys.path.insert(0, str(APP.parent))  # the app's helpers import each other by bare name, as Streamlit runs them
@@ -43,10 +61,36 @@ def grid_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthetic_grid_store(tmp_path_factory.mktemp("grid") / "suite.db")
 
 
+def settings(store: Path, **options) -> dict[tuple[str, str, str], object]:
+    """(dataset, setting label, variant) -> Comparison, as the report model groups the verdicts of ``store``
+    (every run, failed ones included, as the CLI reads it)."""
+    report = build_report(read_runs(store, status=None), **options)
+    return {
+        (section.dataset, setting.label, comp.variant): comp
+        for section in report.sections
+        for setting in section.settings
+        for comp in setting.comparisons
+    }
+
+
 @pytest.fixture(scope="module")
-def expected(grid_store: Path) -> dict[tuple[str, str], str]:
-    """(dataset, variant) -> verdict, as the verdict module computes it on the fixture store."""
-    return {(c.dataset, c.variant): c.verdict for c in compare(read_runs(grid_store))}
+def expected(grid_store: Path) -> dict[tuple[str, str, str], object]:
+    return settings(grid_store)
+
+
+@pytest.fixture(scope="module")
+def across_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """One module (and a second) on 3 and on 5 datasets."""
+    return {n: across_store(tmp_path_factory.mktemp(f"across{n}") / "suite.db", ACROSS_TASKS[:n]) for n in (3, 5)}
+
+
+def variant_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["verdict_text"] != _tables.BASELINE]
+
+
+def shown_verdicts(rows: pd.DataFrame) -> dict[tuple[str, str, str], str]:
+    variants = variant_rows(rows)
+    return dict(zip(zip(variants["dataset"], variants["setting"], variants["variant"]), variants["verdict_text"]))
 
 
 def open_app(store: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
@@ -76,22 +120,72 @@ def test_the_router_registers_every_page_file(grid_store, monkeypatch):
         app.switch_page(page)
 
 
-def test_leaderboard_lists_every_variant_with_its_verdict(grid_store, expected, monkeypatch):
+def test_leaderboard_lists_every_variant_with_its_verdict_as_the_reports_word_it(grid_store, expected, monkeypatch):
     rows = leaderboard_rows(open_app(grid_store, monkeypatch))
-    variants = rows[rows["verdict"] != _tables.BASELINE]
-    assert dict(zip(zip(variants["dataset"], variants["variant"]), variants["verdict"])) == expected
-    baselines = rows[rows["verdict"] == _tables.BASELINE]
-    assert sorted(baselines["variant"]) == sorted({g["baseline"] for g in GRIDS.values()})
-    assert set(expected.values()) == set(VERDICTS)  # the fixture exercises every badge
+    assert shown_verdicts(rows) == {where: verdict_text(comp) for where, comp in expected.items()}
+    assert {comp.verdict for comp in expected.values()} == set(VERDICTS)  # the fixture exercises every badge
+    badges = " ".join(m.value for m in open_app(grid_store, monkeypatch).markdown)
+    for verdict in VERDICTS:  # marks and colours from suite.reports.style
+        count = sum(c.verdict == verdict for c in expected.values())
+        assert f":{style(verdict).badge}-badge[{style(verdict).mark} {verdict}: {count}]" in badges
 
 
-def test_leaderboard_gain_and_ci_match_the_verdict(grid_store, monkeypatch):
-    rows = leaderboard_rows(open_app(grid_store, monkeypatch)).set_index("variant")
-    for comp in compare(read_runs(grid_store)):
-        assert rows.loc[comp.variant, "gain"] == pytest.approx(comp.gain)
-        assert rows.loc[comp.variant, "folds_won"] == f"{comp.folds_won}/{comp.n_folds}"
-        lo, hi = comp.ci95
-        assert rows.loc[comp.variant, "ci95"] == f"[{lo:+.3g}, {hi:+.3g}]"
+def test_each_variant_sits_under_its_own_baseline_setting(grid_store, expected, monkeypatch):
+    rows = leaderboard_rows(open_app(grid_store, monkeypatch))
+    dataset, size, _ = SECOND_SETTING
+    labels = {setting for (where, setting, _) in expected if where == dataset}
+    assert labels == {"image_size=32", f"image_size={size}"}  # what differs between the two U-Net settings
+    baselines = rows[rows["verdict_text"] == _tables.BASELINE]
+    assert sorted(zip(baselines["variant"], baselines["setting"])) == sorted(
+        {(g["baseline"], "") for g in GRIDS.values() if g["baseline"] != "unet"} | {("unet", label) for label in labels}
+    )
+    current = None
+    for row in rows.itertuples():  # every variant row follows the row of its own baseline setting
+        if row.verdict_text == _tables.BASELINE:
+            current = (row.dataset, row.variant, row.setting)
+        else:
+            assert current == (row.dataset, row.baseline, row.setting), row.variant
+
+
+def test_leaderboard_p_ci_posterior_and_family_are_the_report_cells(grid_store, expected, monkeypatch):
+    rows = leaderboard_rows(open_app(grid_store, monkeypatch))
+    rows = variant_rows(rows).set_index(["dataset", "setting", "variant"])
+    assert len(rows) == len(expected)
+    for where, comp in expected.items():
+        row = rows.loc[where]
+        assert row["ci95"] == _format.ci(comp.ci95, comp.metric) and row["p_text"] == _format.p_value(comp.shown_p)
+        assert row["p_gain"] == _format.probability(comp.prob_above_delta)
+        assert row["posterior"] == _format.posterior(comp)
+        assert row["family_text"] == family_label(comp.family, comp.family_size)
+        assert row["folds_won"] == _format.folds_won(comp)
+        if comp.has_stats:
+            assert row["gain"] == pytest.approx(comp.gain)
+            assert comp.p_adjusted >= comp.p  # Holm-adjusted, two-sided: the p every view shows
+            assert pd.isna(row["reason"])
+        else:
+            assert pd.isna(row["gain"]) and row["reason"] == comp.reason
+
+
+def test_a_failed_run_reads_failed_on_every_page(grid_store, expected, monkeypatch):
+    dataset, spec, fold, seed = FAILED
+    (refused,) = [c for c in expected.values() if c.reason is not None]
+    assert refused.variant == key(spec) and "failed" in refused.reason and f"fold {fold} seed {seed}" in refused.reason
+    app = open_app(grid_store, monkeypatch)
+    row = variant_rows(leaderboard_rows(app)).set_index("variant").loc[key(spec)]
+    assert row["verdict_text"] == "inconclusive (refused)" and row["reason"] == refused.reason
+    assert "missing cells" not in row["reason"]
+    app.switch_page("views/variant.py").run()
+    picker = app.selectbox(key="variant_choice")
+    picker.set_value(next(i for i, o in enumerate(picker.options) if o.startswith(key(spec) + " "))).run()
+    assert app.metric[0].value == "inconclusive (refused)"
+    assert [w.value for w in app.warning] == [f"Refused, no statistics: {refused.reason}"]
+    runs = app.dataframe[-1].value  # every run of the pair, failed ones with their error
+    assert set(runs.loc[runs["status"] == "failed", "fold"]) == {fold}  # the failed run is listed with its error
+    app.switch_page("views/gains.py").run()
+    app.selectbox(key="gains_dataset").set_value(dataset).run()
+    assert not app.exception
+    for page_text in (app.main.caption, app.main.info, app.main.warning):
+        assert all("missing cells" not in element.value for element in page_text)
 
 
 @pytest.mark.parametrize("key", FILTERS)
@@ -104,14 +198,19 @@ def test_each_filter_reduces_rows_to_matching_ones(grid_store, monkeypatch, key)
     assert not app.exception
     rows = leaderboard_rows(app)
     assert 0 < len(rows) < len(everything)
-    variants = rows[rows["verdict"] != _tables.BASELINE]
-    column = {"filter_dataset": "dataset", "filter_baseline": "baseline", "filter_module": "module"}
-    column |= {"filter_point": "points", "filter_verdict": "verdict"}
-    checked = rows if key in ("filter_dataset", "filter_baseline") else variants  # baselines have no module
-    assert all(option in _tables.split_labels(cell) for cell in checked[column[key]])
-    baselines = rows[rows["verdict"] == _tables.BASELINE]
-    for dataset, baseline in zip(baselines["dataset"], baselines["baseline"]):  # shown only with their variants
-        assert ((variants["dataset"] == dataset) & (variants["baseline"] == baseline)).any()
+    variants = variant_rows(rows)
+    if key == "filter_verdict":  # the filter picks the label; the cell words it (MDE, refused)
+        verdicts = settings(grid_store)
+        assert all(verdicts[(r.dataset, r.setting, r.variant)].verdict == option for r in variants.itertuples())
+    else:
+        column = {"filter_dataset": "dataset", "filter_baseline": "baseline"}
+        column |= {"filter_module": "module", "filter_point": "points"}
+        checked = rows if key in ("filter_dataset", "filter_baseline") else variants  # baselines have no module
+        assert all(option in _tables.split_labels(cell) for cell in checked[column[key]])
+    baselines = rows[rows["verdict_text"] == _tables.BASELINE]
+    for dataset, baseline, setting in zip(baselines["dataset"], baselines["baseline"], baselines["setting"]):
+        shown = (variants["dataset"] == dataset) & (variants["baseline"] == baseline) & (variants["setting"] == setting)
+        assert shown.any()  # a baseline setting is shown only with its variants
 
 
 def test_metric_and_delta_controls_recompute_the_verdicts(grid_store, monkeypatch):
@@ -120,9 +219,8 @@ def test_metric_and_delta_controls_recompute_the_verdicts(grid_store, monkeypatc
     app.number_input(key=_data.DELTA_KEY).set_value(0.02).run()
     assert not app.exception
     rows = leaderboard_rows(app)
-    variants = rows[rows["verdict"] != _tables.BASELINE]
-    wanted = {(c.dataset, c.variant): c.verdict for c in compare(read_runs(grid_store), metric="iou", delta=0.02)}
-    assert dict(zip(zip(variants["dataset"], variants["variant"]), variants["verdict"])) == wanted
+    wanted = settings(grid_store, metric="iou", delta=0.02)
+    assert shown_verdicts(rows) == {where: verdict_text(comp) for where, comp in wanted.items()}
     assert set(rows["metric"]) == {"IoU"}  # datasets without IoU (classification) drop out
 
 
@@ -130,7 +228,7 @@ def test_metric_and_delta_controls_recompute_the_verdicts(grid_store, monkeypatc
 def test_every_page_renders_the_grid_store(grid_store, monkeypatch, page):
     app = open_app(grid_store, monkeypatch, page)
     assert not app.error
-    assert app.title[0].value == Path(page).stem.capitalize()
+    assert app.title[0].value == TITLES[page]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -156,23 +254,37 @@ def test_a_corrupt_store_is_a_one_line_error_not_a_traceback(tmp_path, monkeypat
     assert len(app.error) == 1 and "\n" not in app.error[0].value and str(store) in app.error[0].value
 
 
-def test_variant_page_pairs_every_fold_and_seed(grid_store, monkeypatch):
+def test_variant_page_pairs_every_fold_and_seed_and_shows_the_verdict_statistics(grid_store, monkeypatch):
     app = open_app(grid_store, monkeypatch, "views/variant.py")
     runs = read_runs(grid_store)
+    comparisons = build_report(read_runs(grid_store, status=None)).comparisons
     picker = app.selectbox(key="variant_choice")
-    for index in range(len(picker.options)):
+    assert len(picker.options) == len(comparisons)
+    for index, comp in enumerate(comparisons):
         app.selectbox(key="variant_choice").set_value(index).run()
         assert not app.exception
-        comp = compare(runs)[index]
         pairs = app.dataframe[0].value
         column = f"val_{comp.metric}"
-        base = runs[runs["spec"] == comp.baseline].set_index(["fold", "seed"])[column]
-        variant = runs[runs["spec"] == comp.variant].set_index(["fold", "seed"])[column]
-        assert len(pairs) == comp.n_folds * comp.n_seeds
+        same = runs[(runs["manifest_hash"] == comp.manifest_hash) & (runs["recipe_hash"] == comp.recipe_hash)]
+        base = same[same["spec"] == comp.baseline].set_index(["fold", "seed"])[column]
+        variant = same[same["spec"] == comp.variant].set_index(["fold", "seed"])[column]
+        assert len(pairs) == len(variant) == comp.n_folds * comp.n_seeds - (comp.reason is not None)  # one failed
         for row in pairs.itertuples():
             assert row.baseline == pytest.approx(base[(row.fold, row.seed)])
             assert row.difference == pytest.approx(variant[(row.fold, row.seed)] - base[(row.fold, row.seed)])
-        assert app.metric[0].value == comp.verdict
+        metrics = {m.label: m.value for m in app.metric}
+        captions = " ".join(c.value for c in app.main.caption)
+        assert metrics["Verdict"] == verdict_text(comp)
+        assert f"Family: {family_label(comp.family, comp.family_size)}" in captions
+        assert _format.latency_added(comp) in captions
+        assert ("unreliable" in captions) == (comp.latency_reliable is False)
+        if comp.has_stats:
+            assert metrics["p (two-sided, Holm)"] == _format.p_value(comp.p_adjusted)
+            posterior = [metrics[name] for name in ("P(gain > δ)", "P(|gain| < δ)", "P(gain < −δ)")]
+            assert " / ".join(posterior) == _format.posterior(comp)
+            assert metrics["MDE of the rule"] == _format.value(comp.mde, comp.metric)
+            assert f"in a family of {comp.family_size}" in captions
+            assert ("Standard error floored at the metric's resolution" in captions) == comp.se_floored
         paired_plot, *curves = chart_data(app)
         assert len(paired_plot[0]) == 2 * len(pairs)  # one baseline and one variant point per (fold, seed)
         assert len(curves) == 2  # validation metric and training loss
@@ -182,35 +294,92 @@ def test_variant_page_pairs_every_fold_and_seed(grid_store, monkeypatch):
             (ins.module, point) for ins in spec.insertions for point in ins.points
         )
         assert (placed["channels"] > 0).all() and (placed["params added"] > 0).all()
+    assert {c.se_floored for c in comparisons if c.has_stats} == {True, False}  # both captions were seen
+    assert {c.latency_reliable for c in comparisons} >= {True, False}
 
 
 def test_gains_page_plots_every_tested_variant_and_its_pareto_front(grid_store, monkeypatch):
     app = open_app(grid_store, monkeypatch, "views/gains.py")
-    runs = read_runs(grid_store)
+    verdicts = settings(grid_store)
     for dataset in app.selectbox(key="gains_dataset").options:
-        app.selectbox(key="gains_dataset").set_value(dataset).run()
-        tested = [c for c in compare(runs, dataset=dataset) if c.gain is not None]
-        forest, scatter = chart_data(app)
-        forest_rows = next(data for data in forest if "variant" in data)
-        assert sorted(forest_rows["variant"]) == sorted(c.variant for c in tested)
-        cost = pd.Series([c.gmacs_added for c in tested])
-        gain = pd.Series([c.gain for c in tested])
-        dominated = [
-            any((cost[j] <= cost[i]) & (gain[j] >= gain[i]) & ((cost[j] < cost[i]) | (gain[j] > gain[i])) for j in cost.index)
-            for i in cost.index
-        ]
-        front = sorted(c.variant for c, beaten in zip(tested, dominated) if not beaten)
-        assert app.main.caption[-1].value.endswith(f"{', '.join(front)}.")
+        for cost_column in ("gmacs_added", "latency_added_pct"):
+            app.selectbox(key="gains_dataset").set_value(dataset)
+            app.selectbox(key="gains_cost").set_value(cost_column).run()
+            found = [(c, c.variant + (f" · {s}" if s else "")) for (d, s, _), c in verdicts.items() if d == dataset]
+            tested, labels = zip(*[(c, label) for c, label in found if c.gain is not None])
+            forest, *scatter = chart_data(app)
+            forest_rows = next(data for data in forest if "label" in data)
+            assert sorted(forest_rows["label"]) == sorted(labels)
+            unreliable = sorted(label for c, label in zip(tested, labels) if c.latency_reliable is False)
+            if cost_column == "gmacs_added":
+                unreliable = []  # only a latency can lie within its spread
+            plotted = [(c, label) for c, label in zip(tested, labels) if label not in unreliable]
+            assert len(scatter) == (1 if plotted else 0)
+            left_out = [c.value for c in app.main.caption if c.value.startswith("Left out")]
+            note = f"Left out, their latency added lies within its spread (unreliable): {', '.join(unreliable)}."
+            assert left_out == ([note] if unreliable else [])
+            if not plotted:  # nothing to plot: said in one line, no front
+                assert "to plot" in app.info[0].value
+                continue
+            cost = pd.Series([getattr(c, cost_column) for c, _ in plotted])
+            gain = pd.Series([c.gain for c, _ in plotted])
+            dominated = [
+                any((cost[j] <= cost[i]) & (gain[j] >= gain[i]) & ((cost[j] < cost[i]) | (gain[j] > gain[i])) for j in cost.index)
+                for i in cost.index
+            ]
+            front = sorted(label for (_, label), beaten in zip(plotted, dominated) if not beaten)
+            assert app.main.caption[-1].value.endswith(f"{', '.join(front)}.")
+
+
+@pytest.mark.parametrize("tasks", [3, 5])
+def test_across_page_renders_build_across(across_stores, monkeypatch, tasks):
+    store = across_stores[tasks]
+    across = build_across(build_report(read_runs(store, status=None)))
+    app = open_app(store, monkeypatch, "views/across.py")
+    assert not app.error and app.title[0].value == "Across datasets"
+    table = app.dataframe[0].value
+    assert list(table["module"]) == [ins.label for ins in across.insertions] == ["eca", "se"]
+    names = [f"{dataset} ({baseline})" for dataset, baseline, _, _ in ACROSS_TASKS[:tasks]]
+    assert sorted(across.task_names) == sorted(names)
+    for insertion, row in zip(across.insertions, table.itertuples(index=False)):
+        cells = dict(zip(table.columns, row))
+        assert [cells[name] for name in names] == [
+            next(t for t in insertion.tasks if t.name == name).cell for name in names
+        ]  # the verdict mark and gain / delta of each task, e.g. "⇑ +2.03"
+        assert cells["wins"] == f"{insertion.wins}/{insertion.tested}"
+        assert cells["median gain/δ"] == pytest.approx(insertion.median_gain_in_deltas)
+        assert cells["Wilcoxon p"] == _format.p_value(insertion.wilcoxon_p) and cells["note"] == insertion.note
+    ranks = app.dataframe[1].value
+    assert dict(zip(ranks["population"], ranks["mean rank"])) == pytest.approx(across.ranking.mean_ranks)
+    captions = " ".join(c.value for c in app.main.caption)
+    assert f"{across.ranking.omnibus} p {_format.p_value(across.ranking.omnibus_p)}" in captions
+    images = [el for el in app.main if getattr(el, "type", None) == "image"]
+    charts = chart_data(app)
+    if tasks >= 5:  # autorank's critical-difference diagram (matplotlib), no rank chart
+        assert across.ranking.critical_difference is not None and len(images) == 1 and not charts
+        assert f"CD = {across.ranking.critical_difference:.2f}" in captions
+    else:  # the mean ranks in Altair, titled with why there is no critical difference
+        assert across.ranking.critical_difference is None and not images
+        (ranked,) = charts
+        plotted = next(data for data in ranked if "mean_rank" in data)
+        assert dict(zip(plotted["population"], plotted["mean_rank"])) == pytest.approx(across.ranking.mean_ranks)
+        chart = next(el for el in app.main if getattr(el, "type", None) == "vega_lite_chart")
+        assert across.ranking.no_critical_difference in chart.proto.spec
+
+
+def test_across_page_says_in_one_line_when_no_module_is_on_three_datasets(grid_store, monkeypatch):
+    app = open_app(grid_store, monkeypatch, "views/across.py")
+    with pytest.raises(SuiteError) as err:
+        build_across(build_report(read_runs(grid_store, status=None)))
+    assert [info.value for info in app.info] == [str(err.value)] and "\n" not in str(err.value)
+    assert "suite run --variant" in str(err.value) and not app.dataframe
 
 
 @pytest.mark.slow
 def test_every_page_renders_a_real_tiny_grid(tmp_path, monkeypatch):
     store = real_tiny_grid_store(tmp_path / "suite.db")
-    expected = {(c.dataset, c.variant): c.verdict for c in compare(read_runs(store))}
     app = open_app(store, monkeypatch)
-    rows = leaderboard_rows(app)
-    variants = rows[rows["verdict"] != _tables.BASELINE]
-    assert dict(zip(zip(variants["dataset"], variants["variant"]), variants["verdict"])) == expected
+    assert shown_verdicts(leaderboard_rows(app)) == {where: verdict_text(c) for where, c in settings(store).items()}
     for page in PAGES:
         app.switch_page(page).run()
         assert not app.exception and not app.error, page
@@ -253,13 +422,13 @@ def test_a_variant_that_cannot_be_rebuilt_still_shows_its_insertions(grid_store)
 
 
 def test_csv_keeps_every_row_at_full_precision_with_units(grid_store):
-    runs = read_runs(grid_store)
-    comparisons = pd.DataFrame([c.to_dict() | {"p_shown": c.shown_p, "ci95_lo": c.ci95[0], "ci95_hi": c.ci95[1]} for c in compare(runs)])
-    table = _tables.leaderboard(runs, comparisons, None)
+    report = build_report(read_runs(grid_store, status=None))
+    table = _tables.leaderboard(report, read_runs(grid_store), None)
     csv = pd.read_csv(io.BytesIO(_tables.to_csv(table)))
     assert list(csv["variant"]) == list(table["variant"])
     assert np.allclose(csv["gain"].dropna(), table["gain"].dropna(), rtol=0, atol=0)
-    assert set(csv["metric_unit"]) == {_tables.metric_unit(m) for m in table["metric"]}
+    assert sorted(csv["p_adjusted"].dropna()) == sorted(c.p_adjusted for c in report.comparisons if c.has_stats)
+    assert set(csv["metric_unit"]) == {metric_info(m).unit for m in table["metric"]}
 
 
 def _env_with_root() -> dict[str, str]:

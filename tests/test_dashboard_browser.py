@@ -1,8 +1,9 @@
 """The dashboard in a real headless Chromium: ``suite dashboard`` serves a grid store and every page renders.
 
 Streamlit renders in the browser, so the page is driven with Selenium and the system's chromedriver
-until the leaderboard shows the store's variants and verdicts. Screenshots go to ``tmp_path`` and, when
-``SUITE_SCREENSHOT_DIR`` is set, there too. Skipped only where no Chromium binary is installed.
+until the leaderboard shows the store's variants and verdicts, and the Across datasets page its
+critical-difference diagram (the store holds SE and ECA on 5 datasets). Screenshots go to ``tmp_path``
+and, when ``SUITE_SCREENSHOT_DIR`` is set, there too. Skipped only where no Chromium binary is installed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from _dashboard_fixtures import synthetic_grid_store
+from _dashboard_fixtures import ACROSS_TASKS, GRIDS, across_store, synthetic_grid_store
 from suite.store import read_runs
 from suite.verdict import compare
 
@@ -34,7 +35,12 @@ CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1600,1100",
 )  # fmt: skip
-PAGES = {"leaderboard": "", "variant": "variant", "gains": "gains"}  # screenshot name -> URL path
+PAGES = {  # screenshot name -> (URL path, title)
+    "leaderboard": ("", "Leaderboard"),
+    "variant": ("variant", "Variant"),
+    "gains": ("gains", "Gains"),
+    "across": ("across", "Across datasets"),
+}
 WAIT_S = 60
 
 
@@ -79,7 +85,8 @@ def test_dashboard_renders_the_grid_in_chromium(tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     store = synthetic_grid_store(tmp_path / "suite.db")
-    comparisons = compare(read_runs(store))
+    across_store(store, tuple(task for task in ACROSS_TASKS if task[0] not in GRIDS))  # SE and ECA on 5 datasets
+    comparisons = compare(read_runs(store, status=None))  # failed runs included, as every view reads them
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
@@ -98,22 +105,29 @@ def test_dashboard_renders_the_grid_in_chromium(tmp_path):
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         try:
             driver.get(url)
-            badges = [f"{verdict}: {sum(c.verdict == verdict for c in comparisons)}" for verdict in {c.verdict for c in comparisons}]
+            verdicts = [c.verdict for c in comparisons]
+            badges = [f"{verdict}: {verdicts.count(verdict)}" for verdict in set(verdicts)]
             WebDriverWait(driver, WAIT_S).until(
                 lambda d: all(b in d.find_element(By.TAG_NAME, "body").text for b in badges)
                 and all(c.variant in d.page_source for c in comparisons)
+                and "inconclusive (refused)" in d.page_source  # the failed run's comparison, worded as the CLI does
             )
-            for name, path in PAGES.items():
+            for name, (path, title) in PAGES.items():
                 if path:
                     driver.get(f"{url}/{path}")
                 WebDriverWait(driver, WAIT_S).until(
-                    lambda d: d.find_elements(By.TAG_NAME, "h1")
-                    and d.find_element(By.TAG_NAME, "h1").text == name.capitalize()
+                    lambda d, title=title: d.find_elements(By.TAG_NAME, "h1")
+                    and d.find_element(By.TAG_NAME, "h1").text == title
                 )
+                if name == "across":  # autorank's critical-difference diagram, drawn by matplotlib
+                    WebDriverWait(driver, WAIT_S).until(
+                        lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')
+                        and "Critical-difference diagram" in d.find_element(By.TAG_NAME, "body").text
+                    )
                 time.sleep(1.0)  # let the charts draw before the screenshot
                 assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]'), name
                 navigation = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNavLink"]')
-                assert [link.text for link in navigation] == [page.capitalize() for page in PAGES]  # the router ran
+                assert [link.text for link in navigation] == [title for _, title in PAGES.values()]  # the router ran
                 assert _save(driver, tmp_path, name).stat().st_size > 10_000  # a blank page is a few KB
         finally:
             driver.quit()

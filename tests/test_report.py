@@ -16,8 +16,14 @@ import pytest
 from _verdict_rows import CLS_DATASET, SEG_DATASET, effect_grid, runs_frame
 
 from suite import __version__
-from suite.report import FORMATS, SCHEMA_PATH, SCHEMA_VERSION, Report, build_report, render
+from suite.reports import FORMATS
+from suite.reports.json_document import SCHEMA_PATH, SCHEMA_VERSION
 from suite.reports.latex import escape
+from suite.reports.model import Report, build_report
+from suite.reports.render import render
+from suite.verdict_names import HOLDS, HOLDS_BEYOND_DELTA
+
+CLAIMS = (HOLDS, HOLDS_BEYOND_DELTA)
 
 VARIANTS = ("resnet18+se", "resnet18+cbam", "vit_tiny+se(rd_ratio=0.25)@block_1")
 
@@ -52,7 +58,7 @@ def report(runs) -> Report:
 
 def test_report_gathers_verdicts_and_provenance(runs, report):
     verdicts = {c.variant: c.verdict for c in report.comparisons}
-    assert verdicts[VARIANTS[0]] == "holds" and verdicts[VARIANTS[1]] == "worse"
+    assert verdicts[VARIANTS[0]] in CLAIMS and verdicts[VARIANTS[1]] == "worse"
     assert [s.title for s in report.sections] == [f"{CLS_DATASET} · accuracy", f"{SEG_DATASET} · dice"]
     prov = report.provenance
     assert prov["git_commits"] == ["abc1234", "def5678"]
@@ -73,7 +79,8 @@ def test_json_follows_its_schema(report):
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
     assert document["schema_version"] == SCHEMA_VERSION
-    assert document["verdict_counts"]["holds"] == sum(c.verdict == "holds" for c in report.comparisons)
+    for label in CLAIMS:
+        assert document["verdict_counts"][label] == sum(c.verdict == label for c in report.comparisons)
     by_variant = {c["variant"]: c for c in document["comparisons"]}
     for comp in report.comparisons:
         assert by_variant[comp.variant]["gain"] == pytest.approx(comp.gain)
@@ -91,7 +98,7 @@ def test_markdown_tables_fit_a_ci_summary(report):
     assert len(table_rows) == len(report.comparisons) + len({c.baseline for c in report.comparisons})
     header = next(line for line in text.splitlines() if line.startswith("| variant"))
     assert all(row.count(" | ") == header.count(" | ") for row in table_rows)
-    assert "holds" in text and "worse" in text and "percentage points" in text and "fraction (0-1)" in text
+    assert "holds" in text and "worse" in text and "percentage points" in text and "fraction 0-1" in text
     for needed in ("Nadeau & Bengio", "Holm", "GMACs", "ms, batch 1", "abc1234", "NVIDIA H100", f"suite {__version__}"):
         assert needed in text
 
@@ -114,7 +121,7 @@ def test_latex_is_a_booktabs_table_with_escaped_names(report):
     for line in body:
         for cell in line.split(" & "):
             assert not re.search(r"(?<!\\)[_%#&]", _without_math(cell)), f"unescaped LaTeX special in {cell!r}"
-    assert r"$\uparrow$" in joined and r"$\downarrow$" in joined
+    assert r"$\Uparrow$" in joined and r"$\downarrow$" in joined
 
 
 def test_latex_escape_handles_every_special():
@@ -170,3 +177,40 @@ def test_every_format_states_provenance_and_statistics(report, fmt):
     text = render(report, fmt)
     for needed in ("abc1234", __version__, "Holm", report.generated_at[:10]):
         assert needed in text, f"{fmt} report lacks {needed!r}"
+
+
+def test_the_same_spec_under_two_recipes_sits_under_its_own_baseline_row_labelled_by_what_differs():
+    rng = np.random.default_rng(41)
+    frames = []
+    for size, recipe_hash in ((32, "a" * 16), (64, "b" * 16)):
+        base, better = effect_grid(rng, 2.0)
+        frame = runs_frame({"resnet18": base, "resnet18+se": better}, recipe_hash=recipe_hash)
+        frame["recipe"] = [{"task": "cls", "image_size": size, "epochs": 5}] * len(frame)
+        frames.append(frame)
+    report = build_report(pd.concat(frames, ignore_index=True))
+    (section,) = report.sections
+    assert [(s.baseline, s.label) for s in section.settings] == [("resnet18", "image_size=32"), ("resnet18", "image_size=64")]
+    assert [len(s.comparisons) for s in section.settings] == [1, 1]
+    assert {c.family_size for c in section.comparisons} == {2}  # one ad-hoc family: every resnet18 variant here
+    text = render(report, "md")
+    assert "`resnet18` (baseline; image_size=32)" in text and "`resnet18` (baseline; image_size=64)" in text
+    document = json.loads(render(report, "json"))
+    assert sorted(c["setting"] for c in document["comparisons"]) == ["image_size=32", "image_size=64"]
+
+
+def test_a_planned_family_ignores_unrelated_variants_and_counts_failed_members():
+    from suite.verdict import Plan
+
+    rng = np.random.default_rng(42)
+    base, better = effect_grid(rng, 1.0, noise=0.5)
+    runs = runs_frame({"resnet18": base, "resnet18+se": better})
+    plan = Plan("grid g1", frozenset({("resnet18+se", CLS_DATASET, "m" * 64, "r" * 16)}))
+    (alone,) = build_report(runs, plan=plan).comparisons
+    crowd = pd.concat([runs, runs_frame({f"resnet18+x{i}": base + rng.normal(0, 0.5, base.shape) for i in range(3)})])
+    (planned,) = build_report(crowd, plan=plan).comparisons
+    assert (planned.p_adjusted, planned.verdict, planned.family_size) == (alone.p_adjusted, alone.verdict, 1)
+    ad_hoc = {c.variant: c for c in build_report(crowd).comparisons}
+    assert ad_hoc["resnet18+se"].family_size == 4 and ad_hoc["resnet18+se"].p_adjusted >= alone.p_adjusted
+    two = Plan("grid g2", plan.members | {("resnet18+cbam", CLS_DATASET, "m" * 64, "r" * 16)})
+    (with_missing,) = build_report(runs, plan=two).comparisons  # cbam planned, never ran: p = 1 in the family
+    assert with_missing.family_size == 2 and with_missing.p_adjusted == pytest.approx(min(1.0, 2 * alone.p))

@@ -7,10 +7,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from _interrupt import KEPT_AT, MOMENTS, RUNS, RunningGrid, can_see_waits, integrity, resume, stored_runs
 
 from suite.grid import GridRequest, plan
 from suite.runner import run_grid
@@ -62,36 +62,22 @@ def test_grid_trains_each_cell_once_and_shares_the_baseline(shared_data: Path, t
 
 
 @pytest.mark.slow
-def test_killed_grid_resumes_without_duplicates(shared_data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_grid_killed_at_any_moment_resumes_without_duplicates(moment: str, tmp_path: Path) -> None:
+    if moment == "store write" and not can_see_waits():
+        pytest.skip("needs /proc/PID/task/TID/wchan to see the process wait for the store's lock")
     store = tmp_path / "suite.db"
-    args = [
-        "run", "--variant", "unet+se", "--dataset", "isbi2012-membrane",
-        "--data-root", str(shared_data / "isbi2012-membrane"), "--folds", "3", "--epochs", "3",
-        "--image-size", "32", "--set", "model.width=4", "--store", str(store), "--device", "cpu",
-    ]
-    proc = subprocess.Popen([sys.executable, "-m", "suite", *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and proc.poll() is None:
-        if store.exists() and _count(store) >= 2:
-            break
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    kept = _count(store)
-    assert 0 < kept < 6, "kill the grid between its first and last run"
+    grid = RunningGrid(store)
+    grid.stop_at(moment, signal.SIGKILL)
+    assert grid.finish()[0] == -signal.SIGKILL
+    kept = stored_runs(store)
+    assert kept in KEPT_AT[moment], "killed at another moment"
+    assert not store.exists() or integrity(store) == "ok"
 
-    finished = _cli(*args)
+    finished = resume(store)
     assert finished.returncode == 0, finished.stderr
     runs = read_runs(store, status=None)
-    assert len(runs) == 6 and runs["key"].is_unique
-
-
-def _count(store: Path) -> int:
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
-        try:
-            return db.execute("SELECT count(*) FROM runs").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
+    assert len(runs) == RUNS and runs["key"].is_unique and set(runs["status"]) == {"done"}
 
 
 def test_plan_pairs_every_variant_with_its_baseline(shared_data: Path) -> None:
@@ -168,6 +154,32 @@ def test_a_failed_run_is_kept_and_trained_again_only_on_retry(tmp_path: Path, mo
     assert (retried.trained, retried.skipped, retried.failed) == (1, 5, 0)
     runs = read_runs(store, status=None)
     assert len(runs) == 6 and runs["key"].is_unique and set(runs["status"]) == {"done"}
+
+
+def test_cpu_memory_exhausted_in_training_is_a_failed_run_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    import torch
+
+    from suite.train.run_one import run_one
+
+    run_one_module = importlib.import_module("suite.train.run_one")
+    grid = plan(GridRequest(["unet+se"], dataset="shapes", folds=3, overrides=dict(TINY)))
+
+    def allocate_a_pebibyte(*args, **kwargs):
+        return torch.empty(2**50, dtype=torch.uint8)  # the real CPU allocator refuses it
+
+    monkeypatch.setattr(run_one_module, "train_one_epoch", allocate_a_pebibyte)
+    record = run_one(grid.jobs[0], grid.data)
+    assert record.status == "failed" and record.error.startswith("out of memory on cpu in epoch 1 (")
+    assert "--batch-size" in record.error and "\n" not in record.error
+
+    def a_bug(*args, **kwargs):
+        raise RuntimeError("shape mismatch in a module")
+
+    monkeypatch.setattr(run_one_module, "train_one_epoch", a_bug)
+    with pytest.raises(RuntimeError, match="shape mismatch"):  # other errors are bugs, not failed runs
+        run_one(grid.jobs[0], grid.data)
 
 
 @pytest.mark.slow

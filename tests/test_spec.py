@@ -11,7 +11,8 @@ import pytest
 from suite.baselines import BASELINES
 from suite.errors import SuiteError
 from suite.modules import MODULES, module_defaults
-from suite.spec import KIND_MODES, Insertion, Spec, canonical, compact, key, parse
+from suite.kinds import KINDS
+from suite.spec import MAX_INSERTIONS, Insertion, Spec, canonical, compact, key, parse
 
 
 def kind_of(module: str) -> str:
@@ -49,7 +50,7 @@ def spec_texts(baseline: str) -> list[str]:
         spelled = ",".join(f"{k}={_text(v)}" for k, v in defaults.items())
         other = ",".join(f"{k}={_text(changed(v))}" for k, v in defaults.items())
         for target in targets(baseline, kind):
-            for mode in KIND_MODES[kind]:
+            for mode in KINDS[kind].modes:
                 texts.append(f"{baseline}+{module}@{target}:{mode}")
                 if defaults:
                     texts.append(f"{baseline}+{module}({spelled})@{target}:{mode}")
@@ -115,7 +116,7 @@ def test_default_points_and_mode_give_the_same_key(baseline):
             f"{baseline.upper()}+{module.upper()}",
             f"{baseline}+{module}@{default}",
             f"{baseline}+{module}@{','.join(reversed(points))}",
-            f"{baseline}+{module}@{default}:{KIND_MODES[kind][0]}",
+            f"{baseline}+{module}@{default}:{KINDS[kind].modes[0]}",
         ]
         keys = {key(text) for text in spelled}
         assert keys == {f"{baseline}+{module}@{','.join(points)}"}, spelled
@@ -225,5 +226,27 @@ def test_kind_without_default_points_asks_for_points(baseline):
     missing = [m for m in MODULES.list() if kind_of(m) not in catalog.defaults]
     if not missing:
         pytest.skip(f"{baseline} has default points for every module kind")
-    with pytest.raises(SuiteError, match=f"no default point for {kind_of(missing[0])} modules"):
-        canonical(f"{baseline}+{missing[0]}")
+    for module in missing:
+        with pytest.raises(SuiteError, match=f"no default point for {kind_of(module)} modules") as err:
+            canonical(f"{baseline}+{module}")
+        suggested = str(err.value).rsplit("e.g. ", 1)[1]
+        assert canonical(suggested).modules == (module,), f"the hint {suggested} is accepted"
+
+
+@pytest.mark.parametrize("baseline", BASELINES.list())
+def test_a_module_twice_at_one_point_is_refused_and_different_modules_stack(baseline):
+    catalog = BASELINES.entry(baseline).meta["catalog"]
+    point = next(p for p in catalog.names if "attention" in catalog.kinds[p])
+    with pytest.raises(SuiteError, match=f"se is placed twice at {baseline} point '{point}'") as err:
+        canonical(f"{baseline}+se@{point}+se(rd_ratio=0.5)@{point}:residual")
+    assert canonical(str(err.value).rsplit("e.g. ", 1)[1]) == canonical(f"{baseline}+se@{point}")
+    stacked = canonical(f"{baseline}+se@{point}+eca@{point}")
+    assert stacked.modules == ("se", "eca") and canonical(str(stacked)) == stacked
+
+
+def test_insertions_beyond_the_limit_are_refused_before_anything_is_resolved():
+    allowed = "+".join(["unet", *(f"se@dec{i % 4 + 1}" for i in range(MAX_INSERTIONS))])
+    assert len(parse(allowed).insertions) == MAX_INSERTIONS
+    with pytest.raises(SuiteError, match=f"more than {MAX_INSERTIONS} insertions") as err:
+        parse("resnet18" + "+se" * 5000)
+    assert len(str(err.value)) < 300

@@ -17,9 +17,10 @@ import pytest
 
 from suite._migrations import SCHEMA_VERSION
 from suite._store_schema import FRAME_COLUMNS
-from suite.errors import StoreError
+from suite.errors import StoreError, SuiteError
 from suite.records import RunRecord, Seeds
-from suite.store import Store, provenance, read_runs, resolve_store_path
+from suite.store import Store, provenance, read_runs, read_studies, resolve_store_path
+from suite.studies.record import find_study, grid_study
 
 # The runs table exactly as schema v1 created it; frozen here because old files on disk were made by it.
 V1_SQL = """
@@ -64,6 +65,7 @@ def make_record(key: str = "k0", **changes) -> RunRecord:
         gmacs=3.25,
         latency_ms=4.5,
         baseline_latency_ms=3.9,
+        latency_spread_ms=0.2,
         wall_s=12.5,
         device="cpu",
         provenance={"git_commit": "abc-dirty", "versions": {"torch": "2.14.1"}, "command": "suite run -v unet+se"},
@@ -150,16 +152,19 @@ def test_migration_from_v1_keeps_rows_and_adds_the_columns_of_every_later_versio
     conn.close()
     unmigrated = read_runs(path, status=None)  # read-only readers cope with an old store as it is
     assert list(unmigrated["key"]) == ["old"] and pd.isna(unmigrated.loc[0, "params_added"])
-    assert pd.isna(unmigrated.loc[0, "baseline_latency_ms"])
+    assert pd.isna(unmigrated.loc[0, "baseline_latency_ms"]) and pd.isna(unmigrated.loc[0, "latency_spread_ms"])
+    assert read_studies(path) == []  # the studies table came with schema v4
 
     with Store(path) as store:
         assert store.schema_version() == SCHEMA_VERSION
-        assert store.get("old") == dataclasses.replace(old, test_metrics={}, params_added=None, baseline_latency_ms=None)
+        assert store.get("old") == dataclasses.replace(
+            old, test_metrics={}, params_added=None, baseline_latency_ms=None, latency_spread_ms=None
+        )
         store.write(make_record(key="new"))
         assert store.get("new") == make_record(key="new")
     with sqlite3.connect(path) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-    assert {"test_metrics", "params_added", "baseline_latency_ms"} <= columns
+    assert {"test_metrics", "params_added", "baseline_latency_ms", "latency_spread_ms"} <= columns
 
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path):
@@ -346,3 +351,23 @@ def test_provenance_names_versions_commit_and_command():
         assert re.fullmatch(re.escape(head.stdout.strip()) + r"(-dirty)?", info["git_commit"])
     else:
         assert info["git_commit"] is None
+
+
+def test_a_study_is_stored_once_per_plan_and_read_back(tmp_path):
+    path = tmp_path / "suite.db"
+    design = {"variants": ["unet+se"], "folds": 5}
+    members = {"unet+se@dec1": "r1", "unet+cbam@dec1": "r1"}
+    study = grid_study(design, list(members), "shapes", "m" * 64, members)
+    with Store(path) as store:
+        first = store.add_study(study)
+        again = store.add_study(grid_study({**design, "seeds": 3}, list(reversed(members)), "shapes", "m" * 64, members))
+        assert again == first and len(store.studies()) == 1  # same members, same study: the first design is kept
+        other = store.add_study(grid_study(design, ["unet+se@dec1"], "shapes", "m" * 64, members))
+    stored = read_studies(path)
+    assert {s.id for s in stored} == {first.id, other.id}
+    (read_first,) = [s for s in stored if s.id == first.id]
+    assert read_first.members == tuple(sorted((v, "shapes", "m" * 64, "r1") for v in members))
+    assert read_first.design == design and first.plan().members == frozenset(read_first.members)
+    assert find_study(stored, first.name) == read_first and find_study(stored, first.id[:6]) == read_first
+    with pytest.raises(SuiteError, match="is not a study in the store"):
+        find_study(stored, "grid-nothere")

@@ -6,7 +6,9 @@ import streamlit as st
 
 from _charts import cost_gain_scatter, forest_plot
 from _data import board
-from _tables import metric_label, metric_unit, pareto_front
+from _tables import axis_title, pareto_front
+from suite.metric_catalog import metric_info
+from suite.reports import _format
 
 COSTS = {  # column -> axis title with its unit
     "gmacs_added": "added GMACs (fvcore, batch 1)",
@@ -30,23 +32,29 @@ dataset = st.selectbox("Dataset", datasets, key="gains_dataset")
 rows = tested[tested["dataset"] == dataset].copy()
 metric = rows["metric"].iloc[0]
 delta = float(rows["delta"].iloc[0])
-gain_title = f"gain in {metric_label(metric)} ({metric_unit(metric)}), variant − baseline"
+gain_title = f"gain in {axis_title(metric)}, variant − baseline"
 
 st.subheader("Gain with 95% CI")
 st.altair_chart(forest_plot(rows, delta, gain_title), width="stretch")
 st.caption(
     f"Point: mean of the per-fold gains (seeds averaged within a fold); bar: 95% CI of the corrected resampled "
-    f"t-test; shaded band: ±δ = ±{delta:g} ({metric_unit(metric)}), gains inside it are of no practical size; "
+    f"t-test, the interval of the two-sided test; shaded band: ±δ = ±{_format.value(delta, metric)} "
+    f"({metric_info(metric).unit}), gains inside it are of no practical size; "
     "dashed line: no change."
 )
 
 st.subheader("Cost against gain")
 cost = st.selectbox("Cost", list(COSTS), format_func=COSTS.get, key="gains_cost")
-rows["pareto"] = pareto_front(rows[cost], rows["gain"])
-measured = rows[rows[cost].notna()]
+noisy = rows["latency_reliable"].eq(False) & (cost == "latency_added_pct")  # within its spread: not a cost
+rows["pareto"] = pareto_front(rows.loc[~noisy, cost], rows.loc[~noisy, "gain"]).reindex(rows.index, fill_value=False)
+measured = rows[rows[cost].notna() & ~noisy]
 if measured.empty:
-    st.info(f"No variant of {dataset} has {COSTS[cost]} recorded (latency needs variant and baseline on one device).")
+    st.info(f"No variant of {dataset} has {COSTS[cost]} to plot (latency needs variant and baseline on one device).")
 else:
     st.altair_chart(cost_gain_scatter(measured, cost, COSTS[cost], gain_title), width="stretch")
-    front = ", ".join(measured.loc[measured["pareto"], "variant"].sort_values())
+if noisy.any():
+    left_out = ", ".join(rows.loc[noisy, "label"].sort_values())
+    st.caption(f"Left out, their latency added lies within its spread (unreliable): {left_out}.")
+if not measured.empty:
+    front = ", ".join(measured.loc[measured["pareto"], "label"].sort_values())
     st.caption(f"Pareto front (no other variant has more gain for less or equal cost): {front}.")

@@ -1,4 +1,5 @@
-"""Variant page: one variant against its baseline, fold by fold, with curves, resolved spec, recipe, provenance."""
+"""Variant page: one variant against its baseline, fold by fold: the verdict with its p, posterior, the rule's
+MDE and family, then curves, resolved spec, cost, recipe and provenance (failed runs included)."""
 
 from __future__ import annotations
 
@@ -8,47 +9,83 @@ import streamlit as st
 from _charts import learning_curves, paired_plot
 from _data import board
 from _spec import insertions, papers, placements
-from _tables import metric_label, metric_unit
+from _tables import axis_title
+from suite import _stats
 from suite.errors import SuiteError
+from suite.metric_catalog import metric_info
+from suite.reports import _format
+from suite.reports._common import family_label, verdict_text
+from suite.verdict import Comparison
 
 view = board()
 if view is None:
     st.stop()
 
 st.title("Variant")
-if view.comparisons.empty:
+choices: list[tuple[Comparison, str]] = [  # (comparison, setting label), in the report's order
+    (comp, setting.label)
+    for section in view.report.sections
+    for setting in section.settings
+    for comp in setting.comparisons
+]
+if not choices:
     st.info("No variant has been compared with its baseline yet: run one, e.g. `suite run --variant unet+se`.")
     st.stop()
 
-choices = view.comparisons.to_dict("records")
-chosen = st.selectbox(
-    "Variant",
-    range(len(choices)),
-    format_func=lambda i: f"{choices[i]['variant']}  ·  {choices[i]['dataset']}",
-    key="variant_choice",
-)
-item = choices[chosen]
-metric, column = item["metric"], f"val_{item['metric']}"
-axis_title = f"{metric_label(metric)} ({metric_unit(metric)})"
-same_cell = (view.runs["dataset"] == item["dataset"]) & (view.runs["manifest_hash"] == item["manifest_hash"])
-same_cell &= view.runs["recipe_hash"] == item["recipe_hash"]
-variant_runs = view.runs[same_cell & (view.runs["spec"] == item["variant"])]
-baseline_runs = view.runs[same_cell & (view.runs["spec"] == item["baseline"])]
+
+def _choice_label(index: int) -> str:
+    comp, setting = choices[index]
+    return f"{comp.variant}  ·  {comp.dataset}" + (f"  ·  {setting}" if setting else "")
+
+
+chosen = st.selectbox("Variant", range(len(choices)), format_func=_choice_label, key="variant_choice")
+comp, setting = choices[chosen]
+metric, column = comp.metric, f"val_{comp.metric}"
+unit = metric_info(metric).unit
+title = axis_title(metric)
+everything = pd.concat([view.runs, view.failed], ignore_index=True)
+same_cell = (everything["dataset"] == comp.dataset) & (everything["manifest_hash"] == comp.manifest_hash)
+same_cell &= everything["recipe_hash"] == comp.recipe_hash
+variant_all = everything[same_cell & (everything["spec"] == comp.variant)]
+baseline_all = everything[same_cell & (everything["spec"] == comp.baseline)]
+variant_runs = variant_all[variant_all["status"] == "done"]
+baseline_runs = baseline_all[baseline_all["status"] == "done"]
 
 summary = st.columns(4)
-summary[0].metric("Verdict", item["verdict"])
-if pd.notna(item["gain"]):
+summary[0].metric("Verdict", verdict_text(comp))
+if comp.has_stats:
     summary[1].metric(
-        f"Gain ({metric_unit(metric)})",
-        f"{item['gain']:+.4g}",
-        help=f"95% CI [{item['ci95_lo']:+.4g}, {item['ci95_hi']:+.4g}], δ = ±{item['delta']:g}",
+        f"Gain ({unit})",
+        _format.value(comp.gain, metric, signed=True),
+        help=f"95% CI {_format.ci(comp.ci95, metric)}, δ = ±{_format.value(comp.delta, metric)}",
     )
-    summary[2].metric("Folds won", f"{int(item['folds_won'])}/{item['n_folds']}")
-    summary[3].metric("p (one-sided, Holm)", f"{item['p_shown']:.3g}")
-if pd.notna(item["reason"]):
-    st.warning(f"No verdict statistics: {item['reason']}")
-elif item["verdict"] == "inconclusive" and pd.notna(item["mde"]):
-    st.caption(f"Minimal detectable effect at 80% power: {item['mde']:.4g} ({metric_unit(metric)}).")
+    summary[2].metric("p (two-sided, Holm)", _format.p_value(comp.shown_p), help=f"unadjusted {_format.p_value(comp.p)}")
+    summary[3].metric("Folds won", _format.folds_won(comp))
+    posterior = st.columns(4)
+    posterior[0].metric("P(gain > δ)", _format.probability(comp.prob_above_delta))
+    posterior[1].metric("P(|gain| < δ)", _format.probability(comp.prob_within_delta))
+    posterior[2].metric("P(gain < −δ)", _format.probability(comp.prob_below_delta))
+    posterior[3].metric(
+        "MDE of the rule",
+        _format.value(comp.mde, metric),
+        help=f"The true gain at which the rule says holds with probability {_stats.POWER:g}, "
+        f"at the observed fold sd, k = {comp.n_folds} and a family of {comp.family_size}.",
+    )
+    st.caption(
+        f"95% CI of the gain {_format.ci(comp.ci95, metric)} ({unit}); posterior of the correlated Bayesian t-test "
+        f"(Corani & Benavoli 2015) with δ = ±{_format.value(comp.delta, metric)}; MDE {_format.value(comp.mde, metric)} "
+        f"at {comp.n_folds} folds × {comp.n_seeds} seed(s) in a family of {comp.family_size}."
+    )
+    if comp.se_floored:
+        st.caption(
+            f"Standard error floored at the metric's resolution (one validation sample): "
+            f"{_format.value(comp.se_floor, metric)}; the fold differences alone would have given less."
+        )
+    else:
+        st.caption(f"Standard error {comp.se:.3g} from the fold differences (not floored at the metric's resolution).")
+if comp.reason is not None:
+    st.warning(f"Refused, no statistics: {comp.reason}")
+st.caption(f"Family: {family_label(comp.family, comp.family_size)}" + (f". Setting: {setting}." if setting else "."))
 
 st.subheader("Per fold")
 pairs = (
@@ -64,20 +101,22 @@ pairs = (
 )
 pairs["difference"] = pairs["variant"] - pairs["baseline"]
 left, right = st.columns([3, 2])
-left.altair_chart(paired_plot(pairs, axis_title), width="stretch")
+if not pairs.empty:
+    left.altair_chart(paired_plot(pairs, title), width="stretch")
 right.dataframe(
     pairs,
     hide_index=True,
     column_config={
-        "baseline": st.column_config.NumberColumn("baseline", format="%.4g", help=item["baseline"]),
-        "variant": st.column_config.NumberColumn("variant", format="%.4g", help=item["variant"]),
+        "baseline": st.column_config.NumberColumn("baseline", format="%.4g", help=comp.baseline),
+        "variant": st.column_config.NumberColumn("variant", format="%.4g", help=comp.variant),
         "difference": st.column_config.NumberColumn("variant − baseline", format="%+.4g"),
     },
 )
 st.caption(
-    f"{axis_title} on each validation fold of baseline `{item['baseline']}` and variant `{item['variant']}`; "
+    f"{title} on each validation fold of baseline `{comp.baseline}` and variant `{comp.variant}`; "
     "one line per (fold, seed) run pair sharing split, init, order and augmentation seeds. "
     "The verdict averages seeds within a fold first."
+    + (" Cells with a failed run have no pair here; the runs below name them." if len(pairs) < len(variant_all) else "")
 )
 
 st.subheader("Learning curves")
@@ -96,31 +135,34 @@ if curve_rows:
     curves = curves.reset_index()
     left, right = st.columns(2)
     if column in curves:
-        left.altair_chart(learning_curves(curves, column, f"validation {axis_title}"), width="stretch")
+        left.altair_chart(learning_curves(curves, column, f"validation {title}"), width="stretch")
     if "train_loss" in curves:
         right.altair_chart(learning_curves(curves, "train_loss", "training loss (recipe's loss)"), width="stretch")
 else:
     st.info("These runs stored no per-epoch curves.")
 
 st.subheader("Resolved spec")
-recipe = variant_runs["recipe"].iloc[0]
-st.code(item["variant"], language=None)
+recipe = variant_all["recipe"].iloc[0] if not variant_all.empty else {}
+st.code(comp.variant, language=None)
 try:
-    st.dataframe(placements(item["variant"], item["dataset"], recipe), hide_index=True, key="placements")
-    st.caption(f"As built for {item['dataset']} at {recipe['image_size']} px with the stored recipe.")
-except SuiteError as err:
-    st.dataframe(insertions(item["variant"]), hide_index=True, key="placements")
+    st.dataframe(placements(comp.variant, comp.dataset, recipe), hide_index=True, key="placements")
+    st.caption(f"As built for {comp.dataset} at {recipe['image_size']} px with the stored recipe.")
+except (SuiteError, KeyError) as err:
+    st.dataframe(insertions(comp.variant), hide_index=True, key="placements")
     st.caption(f"Channels not shown: the variant cannot be rebuilt here ({err}).")
-for line in papers(item["variant"]):
+for line in papers(comp.variant):
     st.caption(line)
 cost = {
-    "params": ("{:,.0f}", item["params"]),
-    "params added": ("{:+,.0f}", item["params_added"]),
-    "GMACs (fvcore, batch 1)": ("{:.4g}", item["gmacs"]),
-    "GMACs added": ("{:+.4g}", item["gmacs_added"]),
-    f"latency (median ms, batch 1, {item['latency_device'] or 'unrecorded device'})": ("{:.3g}", item["latency_ms"]),
+    "params added": _format.params_added(comp),
+    "GMACs added (fvcore, batch 1)": _format.gmacs_added(comp),
+    f"latency added (batch 1, {comp.latency_device or 'unrecorded device'})": _format.latency_added(comp),
 }
-st.caption(" · ".join(f"{name}: {form.format(value)}" for name, (form, value) in cost.items() if pd.notna(value)))
+st.caption(" · ".join(f"{name}: {text}" for name, text in cost.items() if text != "–"))
+if comp.latency_reliable is False:
+    st.caption(
+        "The latency added is unreliable: the 95% interval of the paired difference is wider than the difference "
+        "itself, so it is machine noise, not a cost of the module."
+    )
 
 left, right = st.columns(2)
 with left:
@@ -128,13 +170,16 @@ with left:
     st.json(recipe, expanded=1)
 with right:
     st.subheader("Provenance")
-    first = variant_runs.iloc[0]
-    st.json({"device": first["device"], **first["provenance"]}, expanded=1)
-    st.caption(f"Shown: fold {first['fold']}, seed {first['seed']} of the variant; every run below.")
-    runs_table = pd.concat([baseline_runs, variant_runs])
-    runs_table = runs_table.assign(git_commit=runs_table["provenance"].map(lambda p: p.get("git_commit")))
+    runs_table = pd.concat([baseline_all, variant_all])
+    if not variant_all.empty:
+        first = variant_all.iloc[0]
+        st.json({"device": first["device"], **first["provenance"]}, expanded=1)
+        st.caption(f"Shown: fold {first['fold']}, seed {first['seed']} of the variant; every run below.")
+    commits = runs_table["provenance"].map(lambda p: p.get("git_commit") if isinstance(p, dict) else None)
+    runs_table = runs_table.assign(git_commit=commits)
     st.dataframe(
-        runs_table[["spec", "fold", "seed", "device", "git_commit", "wall_s", "finished_at"]],
+        runs_table[["spec", "fold", "seed", "status", "error", "device", "git_commit", "wall_s", "finished_at"]],
         hide_index=True,
         column_config={"wall_s": st.column_config.NumberColumn("wall (s)", format="%.1f")},
+        key="variant_runs",
     )

@@ -45,18 +45,38 @@ class PointCatalog:
                 found.update(matched)
         return tuple(sorted(found, key=natural_key))
 
+    def points_of(self, kind: str) -> list[str]:
+        """The points that take modules of ``kind``, in natural order."""
+        return [p for p in self.names if kind in self.kinds[p]]
+
     def default_points(self, kind: str, baseline: str, module: str) -> str:
         if kind not in self.defaults:
             raise SuiteError(
                 f"{baseline} has no default point for {kind} modules like {module!r}; "
-                f"name the points with @, e.g. {baseline}+{module}@{self.names[0]}"
+                + self._where_instead(kind, baseline, module)
             )
         return self.defaults[kind]
 
     def check_kind(self, point: str, kind: str, module: str, baseline: str) -> None:
         if kind not in self.kinds[point]:
-            fitting = [p for p in self.names if kind in self.kinds[p]]
             raise SuiteError(
                 f"{module!r} is a {kind} module and cannot go at {baseline} point {point!r}, which takes "
-                f"{', '.join(self.kinds[point])} modules; {kind} points: {', '.join(fitting) or 'none'}"
+                f"{', '.join(self.kinds[point])} modules; " + self._where_instead(kind, baseline, module)
             )
+
+    def _where_instead(self, kind: str, baseline: str, module: str) -> str:
+        """A spec that does take the module: at this baseline's points of its kind, or in another baseline."""
+        fitting = self.points_of(kind)
+        if fitting:
+            return f"{kind} points: {', '.join(fitting)}, e.g. {baseline}+{module}@{fitting[0]}"
+        from suite.registry import BASELINES
+
+        others = {e.name: e.meta["catalog"] for e in BASELINES.entries() if e.meta["catalog"].points_of(kind)}
+        if not others:
+            return f"no {baseline} point takes {kind} modules, and no baseline has {kind} points"
+        other, catalog = next(iter(others.items()))
+        where = "" if kind in catalog.defaults else f"@{catalog.points_of(kind)[0]}"
+        return (
+            f"no {baseline} point takes {kind} modules; baselines with {kind} points: "
+            f"{', '.join(others)}, e.g. {other}+{module}{where}"
+        )

@@ -15,9 +15,11 @@ def check_build_args(
     image_size: int,
     size_multiple: int = 1,
     size_hint: str = "",
+    min_size: int | None = None,
 ) -> None:
-    """Task among the baseline's tasks, a positive channel count, a positive ``image_size`` that is a
-    multiple of ``size_multiple`` (``size_hint`` says why, e.g. "four 2x poolings")."""
+    """Task among the baseline's tasks, a positive channel count, a positive ``image_size`` of at least
+    ``min_size`` (default ``size_multiple``) that is a multiple of ``size_multiple`` (``size_hint`` says
+    why, e.g. "four 2x poolings")."""
     tasks = BASELINES.entry(baseline).meta["tasks"]
     if task not in tasks:
         fitting = [e.name for e in BASELINES.entries() if task in e.meta["tasks"]]
@@ -32,9 +34,15 @@ def check_build_args(
         )
     if not _positive_int(image_size):
         raise SuiteError(f"image_size must be a positive integer (pixels per side), got {image_size!r}")
+    reason = f" ({size_hint})" if size_hint else ""
+    smallest = min_size or size_multiple
+    if image_size < smallest:
+        raise SuiteError(
+            f"{baseline} needs image_size >= {smallest} px{reason}, got {image_size}; "
+            f"pass --image-size {smallest} or more"
+        )
     if image_size % size_multiple:
         examples = ", ".join(str(-(-size // size_multiple) * size_multiple) for size in (32, 64, 224))
-        reason = f" ({size_hint})" if size_hint else ""
         raise SuiteError(
             f"{baseline} needs image_size to be a multiple of {size_multiple}{reason}, "
             f"e.g. {examples}; got {image_size}"

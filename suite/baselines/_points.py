@@ -24,11 +24,13 @@ class Point:
 
     name: str
     channels: int  # channels of the tensor at the point; for a replaceable block: its out_channels
-    stride: int  # input image size / feature map size at the point
+    stride: int  # input image size / feature map size at the point (for a replaceable block: its output)
     layout: str  # "nchw" | "nhwc" | "tokens"; modules always see NCHW through an adapter
     kinds: tuple[str, ...]  # module kinds the point accepts
-    in_channels: int | None = None  # input channels of the block a conv module would replace
-    block_stride: int | None = None  # stride of that block (what the conv builder gets as ``stride``)
+    in_channels: int | None = None  # input channels of the block a module would replace (conv, up, down)
+    # The factor that block resamples by: its stride (conv, down builders get it as ``stride``), or
+    # for an upsampling block its scale (up builders get it as ``scale``).
+    block_stride: int | None = None
     replace: str | None = None  # what mode ``replace`` swaps here, e.g. "double conv block"
 
 

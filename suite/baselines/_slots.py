@@ -18,8 +18,7 @@ import torch
 from torch import nn
 
 from suite.baselines._layout import NCHW, Layout
-
-SLOT_MODES = ("after", "residual", "replace")
+from suite.kinds import SLOT_MODES
 
 
 class Slot(nn.Module):

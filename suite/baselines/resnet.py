@@ -36,6 +36,8 @@ ARCHITECTURES = {
     "resnet50": (Bottleneck, (3, 4, 6, 3)),
 }
 CIFAR_STEM_MAX_SIZE = 64  # images up to this size get the 3x3 stride-1 stem without max-pool
+MIN_IMAGE_SIZE = 8  # with the CIFAR stem, stages 2-4 halve the map three times: 8 px leaves 1x1
+MIN_SIZE_HINT = "stages 2-4 halve the feature map three times"
 STAGES = tuple(f"stage{k}" for k in range(1, 5))
 BLOCKS = tuple(f"blocks{k}" for k in range(1, 5))
 
@@ -102,7 +104,7 @@ def _register(name: str) -> None:
     block, layers = ARCHITECTURES[name]
 
     def build(task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> SlottedResNet:
-        check_build_args(name, task, in_channels, image_size)
+        check_build_args(name, task, in_channels, image_size, min_size=MIN_IMAGE_SIZE, size_hint=MIN_SIZE_HINT)
         check_positive_int(name, "width", width, "channels of the first stage: 64 in the paper, 16 for CPU runs")
         return build_model_with_cfg(
             SlottedResNet,

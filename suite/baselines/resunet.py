@@ -10,6 +10,14 @@ state_dict keys: ``stageK`` is a parameter-free slot appended to the encoder's `
 ``attention2`` hook of a decoder block (after its two convolutions, where smp puts scSE). Decoder
 points are numbered by resolution: ``decK`` outputs the stride ``2**(K-1)`` map (``dec5`` is the
 first, deepest block).
+
+``upK`` is the upsampling in front of decoder block ``decK`` (stride ``2**K`` to ``2**(K-1)``, channels
+kept: the block's input width), and takes up modules. smp upsamples with ``F.interpolate`` (nearest)
+inside the block's forward, so each block is turned into ``UpsamplingDecoderBlock``, the same block
+whose forward calls a parameter-free ``nn.Upsample`` layer instead; parameters and state_dict keys stay
+smp's. There are no ``down`` points: the ResNet-34 encoder downsamples inside its strided convolutions
+(the stem and the first block of stages 2-4), which are not separate layers a down module could take
+the place of.
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import segmentation_models_pytorch as smp
+import torch
+from segmentation_models_pytorch.decoders.unet.decoder import UnetDecoderBlock
+from torch import nn
 
 from suite.baselines._catalog import PointCatalog
 from suite.baselines._checks import check_build_args, check_positive_int
@@ -30,16 +41,41 @@ STAGE_CHANNELS = (64, 128, 256, 512)  # ResNet-34 stage outputs, strides 4, 8, 1
 DECODER_CHANNELS = (256, 128, 64, 32, 16)  # smp's default; deepest block first
 STAGES = tuple(f"stage{k}" for k in range(1, 5))
 DECODER = tuple(f"dec{k}" for k in range(1, 6))
+UPS = tuple(f"up{k}" for k in range(1, 6))
 
 CATALOG = PointCatalog(
-    kinds={name: ("attention",) for name in STAGES + DECODER},
-    groups={"encoder": STAGES, "decoder": DECODER},
-    defaults={"attention": "decoder"},
+    kinds={**{name: ("attention",) for name in STAGES + DECODER}, **{name: ("up",) for name in UPS}},
+    groups={"encoder": STAGES, "decoder": DECODER, "up": UPS},
+    defaults={"attention": "decoder", "up": "up"},
 )
 
 
+class UpsamplingDecoderBlock(UnetDecoderBlock):
+    """smp's decoder block with its upsampling as a layer (``upsample``) instead of a function call.
+
+    The forward is smp's: upsample, concatenate the skip, ``attention1``, two convs, ``attention2``.
+    The input size is a multiple of 32, so the 2x upsampled map always has the skip's size.
+    """
+
+    def forward(
+        self,
+        feature_map: torch.Tensor,
+        target_height: int,
+        target_width: int,
+        skip_connection: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        feature_map = self.upsample(feature_map)
+        if skip_connection is not None:
+            feature_map = torch.cat([feature_map, skip_connection], dim=1)
+            feature_map = self.attention1(feature_map)
+        feature_map = self.conv1(feature_map)
+        feature_map = self.conv2(feature_map)
+        return self.attention2(feature_map)
+
+
 class ResUNet(PointsMixin, smp.Unet):
-    """``smp.Unet(encoder_name="resnet34")`` with slots after each encoder stage and decoder block."""
+    """``smp.Unet(encoder_name="resnet34")`` with slots after each encoder stage and decoder block, and
+    each decoder block's upsampling as a replaceable layer."""
 
     catalog = CATALOG
 
@@ -67,6 +103,14 @@ class ResUNet(PointsMixin, smp.Unet):
             block.attention2.attention = Slot()
             slot_path = f"decoder.blocks.{index}.attention2.attention"
             self.declare_point(f"dec{level}", [slot_path], decoder_channels[index], 2 ** (level - 1))
+            block.__class__ = UpsamplingDecoderBlock
+            block.upsample = nn.Upsample(scale_factor=2, mode=block.interpolation_mode)
+            block_in = (STAGE_CHANNELS[-1], *decoder_channels[:-1])[index]  # what the block upsamples
+            self.declare_point(
+                f"up{level}", [], block_in, 2 ** (level - 1),
+                block=f"decoder.blocks.{index}.upsample", block_in_channels=block_in, block_stride=2,
+                replace="2x nearest upsampling",
+            )
 
 
 def _check_decoder_channels(decoder_channels: Sequence[int]) -> None:

@@ -10,7 +10,11 @@ Points are numbered by resolution: ``encK``, ``skipK`` and ``decK`` work at stri
 (``enc5`` is the bottleneck at stride 16). ``encK``/``decK`` take attention modules after the block
 and conv modules that replace the block's double conv; ``skipK`` takes fusion modules, which merge
 the upsampled decoder tensor into the skip tensor before concatenation, and attention modules,
-applied to the skip tensor.
+applied to the skip tensor. ``downK`` is the 2x2 max-pool that takes the stride ``2**(K-1)`` map to
+stride ``2**K`` (before ``enc(K+1)``) and takes down modules; ``upK`` is the 2x2 transposed conv that
+takes the stride ``2**K`` map to stride ``2**(K-1)`` (before ``decK``), halving the channels, and takes
+up modules. Each max-pool is its own (parameter-free) layer, so the plain network's parameters and
+state_dict keys are those of a U-Net with one shared pool.
 """
 
 from __future__ import annotations
@@ -28,14 +32,20 @@ DEPTH = 5  # encoder blocks, the last one is the bottleneck
 ENCODER = tuple(f"enc{k}" for k in range(1, DEPTH + 1))
 DECODER = tuple(f"dec{k}" for k in range(1, DEPTH))
 SKIPS = tuple(f"skip{k}" for k in range(1, DEPTH))
+DOWNS = tuple(f"down{k}" for k in range(1, DEPTH))
+UPS = tuple(f"up{k}" for k in range(1, DEPTH))
 
 CATALOG = PointCatalog(
     kinds={
         **{name: ("attention", "conv") for name in ENCODER + DECODER},
         **{name: ("fusion", "attention") for name in SKIPS},
+        **{name: ("down",) for name in DOWNS},
+        **{name: ("up",) for name in UPS},
     },
-    groups={"encoder": ENCODER, "decoder": DECODER, "skip": SKIPS, "bottleneck": ("enc5",)},
-    defaults={"attention": "decoder", "conv": "encoder", "fusion": "skip"},
+    groups={
+        "encoder": ENCODER, "decoder": DECODER, "skip": SKIPS, "bottleneck": ("enc5",), "down": DOWNS, "up": UPS,
+    },
+    defaults={"attention": "decoder", "conv": "encoder", "fusion": "skip", "down": "down", "up": "up"},
 )
 
 
@@ -64,8 +74,9 @@ class UNet(PointsMixin, nn.Module):
         self.encoder = nn.ModuleList(
             DoubleConv(c_in, c_out) for c_in, c_out in zip([in_channels, *widths[:-1]], widths)
         )
-        self.pool = nn.MaxPool2d(2)
-        # up[k] and decoder[k] produce the stride-2**k map from the one below it.
+        # down[k] takes the stride-2**k map to stride 2**(k+1); up[k] and decoder[k] produce the
+        # stride-2**k map from the one below it.
+        self.down = nn.ModuleList(nn.MaxPool2d(2) for _ in range(DEPTH - 1))
         self.up = nn.ModuleList(nn.ConvTranspose2d(widths[k + 1], widths[k], 2, stride=2) for k in range(DEPTH - 1))
         self.decoder = nn.ModuleList(DoubleConv(2 * widths[k], widths[k]) for k in range(DEPTH - 1))
         self.head = nn.Conv2d(widths[0], num_classes, 1)
@@ -87,12 +98,22 @@ class UNet(PointsMixin, nn.Module):
                 name, [f"point_slots.{name}"], widths[k], 2**k,
                 replace="skip tensor, merged with the upsampled decoder tensor before concatenation",
             )
+        for k, name in enumerate(DOWNS):
+            self.declare_point(
+                name, [], widths[k], 2 ** (k + 1),
+                block=f"down.{k}", block_in_channels=widths[k], block_stride=2, replace="2x2 max-pool",
+            )
+        for k, name in enumerate(UPS):
+            self.declare_point(
+                name, [], widths[k], 2**k,
+                block=f"up.{k}", block_in_channels=widths[k + 1], block_stride=2, replace="2x2 transposed conv",
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         slots = self.point_slots
         skips = []
         for k, block in enumerate(self.encoder):
-            x = slots[ENCODER[k]](block(self.pool(x) if k else x))
+            x = slots[ENCODER[k]](block(self.down[k - 1](x) if k else x))
             skips.append(x)
         for k in reversed(range(DEPTH - 1)):
             up = self.up[k](x)

@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from suite.baselines import BASELINES
+from suite.kinds import KINDS
 from suite.modules import MODULES, module_defaults
-from suite.spec import KIND_MODES
 
 
 def _format_kwargs(kwargs: dict, separator: str = ", ") -> str:
@@ -34,16 +34,22 @@ def _add_columns(table: Table, fixed: tuple[str, ...], wrapped: tuple[str, ...])
 
 
 def modules_table(pattern: str) -> Table:
-    table = Table(title=f"Modules ({len(MODULES.list(pattern))} of {len(MODULES)} matching {pattern!r})")
+    entries = MODULES.entries(pattern)
+    counts = {kind: sum(e.meta["kind"] == kind for e in entries) for kind in KINDS}
+    per_kind = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
+    table = Table(title=f"Modules ({len(entries)} of {len(MODULES)} matching {pattern!r}: {per_kind})")
     _add_columns(table, ("module", "kind", "modes", "arXiv"), ("paper", "default arguments"))
-    for entry in MODULES.entries(pattern):
+    for entry in entries:
         kind = entry.meta["kind"]
+        paper = entry.meta.get("paper") or "-"
+        if not entry.meta.get("arxiv") and entry.meta.get("reference"):
+            paper += f" ({entry.meta['reference']})"
         table.add_row(
             entry.name,
             kind,
-            " | ".join(KIND_MODES[kind]),
+            " | ".join(KINDS[kind].modes),
             entry.meta.get("arxiv") or "-",
-            entry.meta.get("paper") or "-",
+            paper,
             _format_kwargs(module_defaults(entry.name)),
         )
     return table
@@ -100,7 +106,7 @@ def points_table(baseline: str, task: str, num_classes: int, image_size: int, pa
     table = Table(
         title=f"{entry.name} insertion points ({len(shown)} of {len(points)} matching {pattern!r}; "
         f"built for {task} at {image_size}x{image_size} px, 3 input channels, default width)",
-        caption="channels: in -> out where a conv module can replace the block; stride: input size / feature size",
+        caption="channels: in -> out where a module can replace the block; stride: input size / feature size",
     )
     has_blocks = any(points[name].replace for name in shown)
     _add_columns(
@@ -164,6 +170,15 @@ def cost_table(report: dict, size: str) -> Table:
     if report["gmacs_added"] is not None:
         gmacs += f", {report['gmacs_added']:+.3g} over the baseline's {report['baseline_gmacs']:.4g}"
     table.add_row("compute", gmacs)
+    elementwise = (
+        f"{report['elementwise_mops']:.4g} M-ops not in GMACs (one per output element of mul, add, sigmoid, "
+        "softmax, ...)"
+    )
+    if report["elementwise_mops_added"] is not None:
+        elementwise += (
+            f", {report['elementwise_mops_added']:+.3g} over the baseline's {report['baseline_elementwise_mops']:.4g}"
+        )
+    table.add_row("element-wise", elementwise)
     unsupported = ", ".join(f"{op} x{calls}" for op, calls in report["unsupported"].items())
     table.add_row("not counted", unsupported or "-")
     for name in ("latency", "throughput"):

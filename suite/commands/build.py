@@ -25,11 +25,14 @@ INSPECT_HELP = "\n\n".join(
     [
         "Build SPEC and show its canonical form, where each module went, params, GMACs and latency.",
         "Defaults: the baseline's first task; 224 px and 1000 classes for cls, 256 px and 1 class for seg; "
-        "3 input channels. GMACs are counted at batch 1 (1 fused multiply-add = 1 MAC).",
+        "3 input channels. GMACs are counted at batch 1 (1 fused multiply-add = 1 MAC); the element-wise ops they "
+        "leave out (the multiplies and sigmoids of attention gates) are counted apart, in millions.",
         "--json prints one object with the keys: spec (canonical), task, image_size, in_channels, num_classes, "
         "baseline_kwargs, input_shape [N, C, H, W], placements (list of module, kind, point, mode, channels, "
         "in_channels, stride, layout, hparams, params), params, baseline_params, params_added, params_added_pct, "
-        "gmacs, baseline_gmacs, gmacs_added, unsupported (uncounted op -> calls), latency and throughput "
+        "gmacs, baseline_gmacs, gmacs_added, unsupported (uncounted op -> calls), elementwise_mops, "
+        "baseline_elementwise_mops, elementwise_mops_added (millions of element-wise ops, one per output element "
+        "of each pointwise op and softmax; not in gmacs), latency and throughput "
         "(median_ms, iqr_ms, batch_size, device, device_name, dtype, runs, peak_mem_mib, images_per_s; "
         "null when not measured), peak_mem_mib (CUDA MiB; null on CPU).",
     ]
@@ -108,6 +111,7 @@ def inspect_command(
     baseline_kwargs = {} if width is None else {"width": width}
     target = resolve_device(device)
     build_args = (task, num_classes, in_channels, image_size)
+    _check_fits(spec, build_args, baseline_kwargs, target, 1 if no_latency else throughput_batch)
     built = build_variant(spec, *build_args, **baseline_kwargs)
     plain = None if built.spec.is_baseline else build_variant(baseline, *build_args, **baseline_kwargs).model
     input_shape = (1, in_channels, image_size, image_size)
@@ -130,6 +134,23 @@ def inspect_command(
         from suite.commands import _build_tables
 
         _build_tables.print_inspection(Console(), report)
+
+
+def _check_fits(spec: str, build_args: tuple, baseline_kwargs: dict, device, batch: int | None) -> None:
+    """Build ``spec`` on the meta device and refuse, with the estimate, what the device cannot hold."""
+    import torch
+
+    from suite.build import build_variant
+    from suite.cost import DEFAULT_THROUGHPUT_BATCH
+    from suite.memory import check_fits, inference_need
+
+    _, _, in_channels, image_size = build_args
+    batch = max(1, DEFAULT_THROUGHPUT_BATCH[device.type] if batch is None else batch)
+    with torch.device("meta"):
+        model = build_variant(spec, *build_args, **baseline_kwargs).model
+    need = inference_need(model, (batch, in_channels, image_size, image_size))
+    doing = f"to measure at {image_size} px, batch {batch}"
+    check_fits(spec, need, str(device), doing, "--image-size or --throughput-batch")
 
 
 def default_task(baseline: str) -> str:

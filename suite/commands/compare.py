@@ -1,6 +1,6 @@
 """``suite compare`` (verdict table in the terminal) and ``suite report`` (md / json / latex / html, CI gate).
 
-``print_comparison`` (from ``suite.reports.terminal``) is also what ``suite run`` shows at the end of a grid.
+``print_report`` (from ``suite.reports.terminal``) is also what ``suite run`` shows at the end of a grid.
 """
 
 from __future__ import annotations
@@ -16,45 +16,82 @@ import typer
 from rich.console import Console
 
 from suite.errors import StoreError, SuiteError
+from suite.reports import FORMATS
+from suite.verdict_names import GATE_MEANINGS, GATES
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from suite.verdict import Comparison
+    from suite.reports.model import Report
 
 
-class ReportFormat(str, Enum):
-    md = "md"
-    json = "json"
-    latex = "latex"
-    html = "html"
+ReportFormat = Enum("ReportFormat", {name: name for name in FORMATS}, type=str)
+FailOn = Enum("FailOn", {gate.replace("-", "_"): gate for gate in GATES}, type=str)
 
 
-class FailOn(str, Enum):
-    worse = "worse"
-    not_holds = "not-holds"
+def print_report(console: Console, report: Report) -> None:
+    """The verdict tables of ``report`` (what ``suite compare`` prints; ``suite run`` shows it after a grid)."""
+    from suite.reports.terminal import print_report as show
+
+    show(console, report)
 
 
-def print_comparison(console: Console, comparisons: list[Comparison]) -> None:
-    """The verdict tables of ``comparisons`` (what ``suite compare`` prints; ``suite run`` shows it after a grid)."""
-    from suite.reports.terminal import print_comparison as show
+def _print_across(report: Report, as_json: bool) -> None:
+    import json
 
-    show(console, comparisons)
+    from suite.reports.across import build_across
+    from suite.reports.json_document import across_document
+    from suite.reports.terminal import print_across
+
+    across = build_across(report)
+    if as_json:
+        sys.stdout.write(json.dumps(across_document(across), indent=2, allow_nan=False) + "\n")
+    else:
+        print_across(Console(), across)
+
+
+def build_from_store(
+    store: str | None,
+    metric: str | None = None,
+    delta: float | None = None,
+    baseline: str | None = None,
+    dataset: str | None = None,
+    study: str | None = None,
+) -> Report:
+    """The report of the store's runs: ad hoc families, or the family of ``study`` (a name or id prefix)."""
+    from suite.reports.model import build_report
+    from suite.store import read_calibrations, read_studies
+    from suite.studies.record import find_study
+
+    runs = _load_runs(store)
+    plan = find_study(read_studies(store), study).plan() if study else None
+    report = build_report(
+        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, plan=plan, calibrations=read_calibrations(store)
+    )
+    if not report.comparisons:
+        raise _nothing_to_compare(runs, store, dataset)
+    return report
 
 
 def _load_runs(store: str | None) -> pd.DataFrame:
     """Every run in the store, failed ones included (they make a comparison refuse, not vanish)."""
-    from suite.report import MAKE_RUNS
-    from suite.store import read_runs, resolve_store_path
+    from suite.reports.model import MAKE_RUNS
+    from suite.store import STORE_ENV, read_runs, resolve_store_path
 
-    runs = read_runs(store, status=None)
+    path = resolve_store_path(store)
+    if not path.exists():
+        given = "--store" if store else f"${STORE_ENV}" if os.environ.get(STORE_ENV) else "the default store"
+        raise StoreError(
+            f"no store at {path} (no such file, from {given}); check the path, pass --store PATH, or {MAKE_RUNS}"
+        )
+    runs = read_runs(path, status=None)
     if runs.empty:
         raise StoreError(f"no runs in the store {resolve_store_path(store)}; {MAKE_RUNS}")
     return runs
 
 
 def _nothing_to_compare(runs: pd.DataFrame, store: str | None, dataset: str | None) -> StoreError:
-    from suite.report import MAKE_RUNS
+    from suite.reports.model import MAKE_RUNS
     from suite.store import resolve_store_path
 
     if dataset is not None:
@@ -86,6 +123,9 @@ DeltaOption = typer.Option(
     help="Practical-equivalence margin in the metric's unit (default 0.5 accuracy/macro_f1 points, 0.01 dice/iou).",
 )
 StoreOption = typer.Option(None, "--store", help="SQLite store (default $SUITE_STORE or results/suite.db).")
+StudyOption = typer.Option(
+    None, "--study", help="Use the family of this study (a grid of `suite run`: its name or id), not the ad-hoc one."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -96,44 +136,50 @@ def register(app: typer.Typer) -> None:
         baseline: Optional[str] = BaselineOption,
         delta: Optional[float] = DeltaOption,
         store: Optional[str] = StoreOption,
+        study: Optional[str] = StudyOption,
         as_json: bool = typer.Option(
             False, "--json", help="Print the JSON report document (suite/report_schema.json) instead."
         ),
+        across_datasets: bool = typer.Option(
+            False,
+            "--across-datasets",
+            help="Per module, its verdicts on every dataset side by side, a Wilcoxon test on gain/delta and "
+            "average ranks (Friedman, Nemenyi); needs a module on 3 or more datasets.",
+        ),
     ) -> None:
-        """Verdict per variant: gain with 95% CI, Holm-adjusted p, folds won, cost added."""
-        from suite.report import build_report, render
+        """Verdict per variant: gain with 95% CI, Holm-adjusted p, folds won, posterior, cost added."""
+        from suite.reports.render import render
 
-        runs = _load_runs(store)
-        report = build_report(runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset)
-        if not report.comparisons:
-            raise _nothing_to_compare(runs, store, dataset)
-        if as_json:
+        report = build_from_store(store, metric, delta, baseline, dataset, study)
+        if across_datasets:
+            _print_across(report, as_json)
+        elif as_json:
             sys.stdout.write(render(report, "json"))
         else:
-            print_comparison(Console(), report.comparisons)
+            print_report(Console(), report)
 
     @app.command()
     def report(
         fmt: ReportFormat = typer.Option(
-            ReportFormat.md, "--format", "-f", help="md (CI job summary), json, latex (booktabs) or html (one file)."
+            "md", "--format", "-f", help="md (CI job summary), json, latex (booktabs) or html (one file)."
         ),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file (default: standard output)."),
         fail_on: Optional[FailOn] = typer.Option(
-            None, "--fail-on", help="Exit 1 when any variant is worse, or when any does not hold (not-holds)."
+            None,
+            "--fail-on",
+            help="Exit 1 when " + "; ".join(f"{gate}: {meaning}" for gate, meaning in GATE_MEANINGS.items()) + ".",
         ),
         store: Optional[str] = StoreOption,
         dataset: Optional[str] = DatasetOption,
         metric: Optional[str] = MetricOption,
         delta: Optional[float] = DeltaOption,
         baseline: Optional[str] = BaselineOption,
+        study: Optional[str] = StudyOption,
     ) -> None:
         """Write the verdicts with provenance and statistics; optionally gate a CI job on them."""
-        from suite.report import build_report, render
+        from suite.reports.render import render
 
-        runs = _load_runs(store)
-        built = build_report(runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset)
-        if not built.comparisons:
-            raise _nothing_to_compare(runs, store, dataset)
+        built = build_from_store(store, metric, delta, baseline, dataset, study)
         text = render(built, fmt.value)
         if out is None:
             sys.stdout.write(text)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from suite.errors import SuiteError
+from suite.errors import Interrupted, SuiteError, shown
 from suite.executors.options import ExecutorOptions
 from suite.grid import GridRequest
 from suite.records import Job, RunRecord
@@ -24,33 +24,24 @@ DEMO_SET = "demo"
 
 
 def _overrides(epochs, batch_size, lr, image_size, settings: list[str]) -> dict:
+    """Recipe overrides from the options; ``--set`` values stay text, which ``load_recipe`` reads as YAML."""
     overrides: dict = {}
     for setting in settings:
         name, sep, value = setting.partition("=")
-        if not sep or not name:
-            raise SuiteError(f"--set {setting!r} is not KEY=VALUE; e.g. --set weight_decay=0.01 or --set model.width=16")
-        overrides[name.strip()] = _literal(value.strip())
+        if not sep or not name.strip():
+            raise SuiteError(f"--set {shown(setting)} is not KEY=VALUE; e.g. --set weight_decay=0.01 or --set model.width=16")
+        overrides[name.strip()] = value.strip()
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("image_size", image_size)):
         if value is not None:
             overrides[name] = value
     return overrides
 
 
-def _literal(text: str) -> object:
-    import ast
-
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
 class GridProgress:
     """Rich progress bars: the grid (done/total, ETA) and one per run in flight (epoch, loss, metric)."""
 
-    def __init__(self) -> None:
+    def __init__(self, planned: list[set[str]]) -> None:
+        self.planned = planned  # the run keys of every grid planned so far, for ``runs_kept``
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -73,6 +64,7 @@ class GridProgress:
         self.progress.__exit__(*exc)
 
     def on_plan(self, grid, todo: int) -> None:
+        self.planned.append({job.key for job in grid.jobs})
         stored = len(grid.jobs) - todo
         console.print(
             f"[bold]{grid.dataset}[/]: {len(grid.specs)} specs x {grid.manifest.k} folds x "
@@ -137,24 +129,51 @@ def _requests(variants: list[str], grid: str | None, options: dict, overrides: d
 
 
 def _run_all(
-    requests: list[GridRequest], store: str | None, executor: ExecutorOptions, retry_failed: bool = False
-) -> None:
+    requests: list[GridRequest],
+    store: str | None,
+    executor: ExecutorOptions,
+    retry_failed: bool = False,
+    summarize: bool = True,
+) -> list[GridOutcome]:
     """Train each grid in turn; every grid is checked first, so a mistake in the last one stops the
-    command before the first one trains."""
+    command before the first one trains. A signal stops it with the count of the runs kept.
+    ``summarize``: print each grid's verdicts after it (``suite calibrate`` prints its own table)."""
     from suite.grid import resolve
 
-    for request in requests:
-        resolve(request)
-    for request in requests:
-        if len(requests) > 1:
-            changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
-            console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
-        _run(request, store, executor, retry_failed)
+    planned: list[set[str]] = []
+    outcomes = []
+    try:
+        for request in requests:
+            resolve(request)
+        for request in requests:
+            if len(requests) > 1:
+                changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
+                console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
+            outcomes.append(_run(request, store, executor, planned, retry_failed, summarize))
+    except Interrupted as err:
+        raise Interrupted(err.signum, runs_kept(store, planned)) from None
+    return outcomes
 
 
-def _run(request: GridRequest, store: str | None, executor: ExecutorOptions, retry_failed: bool = False) -> GridOutcome:
+def runs_kept(store: str | None, planned: list[set[str]]) -> int:
+    """How many runs of the planned grids the store holds (done or failed), read after the runner let go
+    of the store: a run committed just before the signal counts, one rolled back does not."""
+    from suite.store import read_runs
+
+    keys = set().union(*planned)
+    return int(read_runs(store, status=None)["key"].isin(keys).sum()) if keys else 0
+
+
+def _run(
+    request: GridRequest,
+    store: str | None,
+    executor: ExecutorOptions,
+    planned: list[set[str]],
+    retry_failed: bool = False,
+    summarize: bool = True,
+) -> GridOutcome:
     started = time.perf_counter()
-    with GridProgress() as bars:
+    with GridProgress(planned) as bars:
         outcome = run_grid(
             request,
             store,
@@ -171,19 +190,24 @@ def _run(request: GridRequest, store: str | None, executor: ExecutorOptions, ret
         f"trained {outcome.trained} runs ({outcome.failed} failed), reused {outcome.skipped} from the store"
         f"{overtaken} in {time.perf_counter() - started:.0f} s"
     )
-    _summarize(outcome)
+    if summarize:
+        _summarize(outcome)
     return outcome
 
 
 def _summarize(outcome: GridOutcome) -> None:
-    from suite.commands.compare import print_comparison
-    from suite.store import read_runs
-    from suite.verdict import compare
+    """The grid's verdicts in the family of its study (its variants as planned), as ``suite compare --study`` shows them."""
+    from suite.commands.compare import print_report
+    from suite.reports.model import build_report
+    from suite.store import read_calibrations, read_runs
 
     runs = read_runs(outcome.store_path, status=None, dataset=outcome.grid.dataset)
-    runs = runs[runs["spec"].isin(outcome.grid.specs) & (runs["manifest_hash"] == outcome.grid.manifest.sha256)]
-    print_comparison(console, compare(runs))
-    console.print(f"store: {outcome.store_path}  (suite compare / suite report / suite dashboard read it)")
+    calibrations = read_calibrations(outcome.store_path)
+    print_report(console, build_report(runs, plan=outcome.study.plan(), calibrations=calibrations))
+    console.print(
+        f"store: {outcome.store_path}  (study {outcome.study.name}: suite compare --study {outcome.study.name}; "
+        "suite report / suite dashboard read it too)"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -193,7 +217,7 @@ def register(app: typer.Typer) -> None:
         grid: Optional[str] = typer.Option(None, help="A variant set instead of --variant: a name in variants/ (demo, ci-digits, ...) or a YAML path."),
         dataset: Optional[str] = typer.Option(None, help="Dataset name (suite data list); default: cifar10 for cls, kvasir-seg for seg."),
         data_root: Optional[str] = typer.Option(None, help="Folder holding the dataset files."),
-        folds: Optional[int] = typer.Option(None, help="k of the k-fold split (>= 2; default 5)."),
+        folds: Optional[int] = typer.Option(None, help="k of the k-fold split (>= 3, the fewest a verdict accepts; default 5)."),
         seeds: Optional[int] = typer.Option(None, help="Repeats per fold with different init/order/augmentation seeds (default 1)."),
         split_seed: Optional[int] = typer.Option(None, help="Seed of the fold split (default 0)."),
         profile: Optional[str] = typer.Option(None, help="Recipe profile: quick (CPU minutes; the default) or full (GPU, paper numbers)."),

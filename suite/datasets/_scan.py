@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 import torch
 
+from suite.errors import DataError
 from suite.registry import natural_key
 
 # How a mask file becomes {0,1}:
@@ -99,15 +100,33 @@ def layout_error(root: Path, title: str, expected: str) -> str:
 
 
 def image_files(folder: Path, suffixes: Iterable[str] = IMAGE_SUFFIXES) -> list[Path]:
-    """Image files of one folder in natural order (hidden files skipped)."""
+    """Image files of one folder in natural order (hidden files skipped). A folder that cannot be
+    listed, or an image name that is a symbolic link to nothing (dangling, or a loop), is a DataError."""
     wanted = tuple(suffixes)
-    with os.scandir(folder) as entries:
-        names = [
-            e.name
-            for e in entries
-            if not e.name.startswith(".") and os.path.splitext(e.name)[1].lower() in wanted and e.is_file()
-        ]
+    try:
+        with os.scandir(folder) as entries:
+            names = [
+                e.name
+                for e in entries
+                if not e.name.startswith(".") and os.path.splitext(e.name)[1].lower() in wanted and _is_file(e)
+            ]
+    except OSError as err:
+        raise DataError(f"cannot list {folder} ({err.strerror or err}); it must be a folder of image files") from None
     return [folder / name for name in sorted(names, key=natural_key)]
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        followed = entry.is_file()
+    except OSError as err:  # a symbolic link loop
+        followed, reason = False, err.strerror or str(err)
+    else:
+        reason = "it points at nothing"
+    if not followed and entry.is_symlink() and not os.path.isdir(entry.path):
+        raise DataError(
+            f"{entry.path} is a symbolic link that cannot be followed ({reason}); point it at the file or remove it"
+        )
+    return followed
 
 
 def pair(

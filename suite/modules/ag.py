@@ -18,7 +18,7 @@ import torch
 from timm.layers import make_divisible
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import positive
 from suite.modules._fusion import match_size
 from suite.registry import MODULES

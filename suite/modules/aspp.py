@@ -20,7 +20,7 @@ from torch import nn
 from torchvision.models.segmentation.deeplabv3 import ASPP
 
 from suite.errors import SuiteError
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import at_least
 from suite.registry import MODULES
 

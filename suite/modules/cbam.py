@@ -14,7 +14,7 @@ from timm.layers import make_divisible
 from timm.layers.cbam import CbamModule
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import odd_kernel, positive
 from suite.registry import MODULES
 

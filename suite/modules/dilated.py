@@ -15,7 +15,7 @@ from collections import OrderedDict
 from timm.layers import ConvNormAct
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import at_least
 from suite.registry import MODULES
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from timm.layers import EffectiveSEModule
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import one_of
 from suite.registry import MODULES
 

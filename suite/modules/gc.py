@@ -6,7 +6,8 @@ vector, a bottleneck transform (1x1 conv, LayerNorm, ReLU, 1x1 conv) and fusion 
 Defaults follow the paper's GC block: fusion by addition (timm's ``gc`` default is scaling) with
 bottleneck ratio r=16. The bottleneck width is rounded to a multiple of 8 with a minimum of 8, since a
 LayerNorm over one or two channels would make the transform (nearly) constant at small widths.
-With ``fusion=add`` the last conv starts at zero, so the block starts as the identity.
+With ``fusion=add`` the last conv starts at zero, so the block starts as the identity. The default is
+timm's ``gca`` (``get_attn("gca")``) at r=16 instead of timm's 8; ``fusion=scale`` is timm's ``gc``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from timm.layers import GlobalContext, make_divisible
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import one_of, positive
 from suite.registry import MODULES
 

@@ -21,7 +21,7 @@ from timm.layers import ConvMlp, GatherExcite, create_conv2d, make_divisible
 from torch import nn
 
 from suite.errors import SuiteError
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import positive
 from suite.registry import MODULES
 

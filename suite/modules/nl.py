@@ -17,7 +17,7 @@ import torch
 from timm.layers import NonLocalAttn, make_divisible
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import max_positions, positive
 from suite.registry import MODULES
 

@@ -15,7 +15,7 @@ import torch
 from timm.layers import SEModule, make_divisible
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import one_of, positive
 from suite.registry import MODULES
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from timm.layers import SEModule, make_divisible
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import at_least, positive
 from suite.registry import MODULES
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import min_positions, positive
 from suite.registry import MODULES
 

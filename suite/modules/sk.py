@@ -19,7 +19,7 @@ from collections import OrderedDict
 from timm.layers import SelectiveKernel, make_divisible
 from torch import nn
 
-from suite.modules import with_hparams
+from suite.modules._builder import with_hparams
 from suite.modules._checks import positive
 from suite.registry import MODULES
 

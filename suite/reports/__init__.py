@@ -1,1 +1,4 @@
-"""Renderers behind ``suite.report``: markdown, LaTeX and self-contained HTML, plus number formatting."""
+"""Reports: ``model.py`` turns runs into one ``Report``; the views render it (terminal, markdown, JSON,
+LaTeX, HTML; the dashboard reads the same model). ``style.py`` says how each verdict looks everywhere."""
+
+FORMATS = ("md", "json", "latex", "html")

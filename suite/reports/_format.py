@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.verdict import METRIC_UNITS, Comparison
-
-VERDICT_MARKS = {"holds": "↑", "worse": "↓", "no practical gain": "≈", "inconclusive": "?"}
+from suite.metric_catalog import metric_info
+from suite.verdict import Comparison
 
 
 def decimals(metric: str) -> int:
     """2 for percent metrics (accuracy 91.23), 4 for 0-1 fractions (Dice 0.8123)."""
-    return 2 if METRIC_UNITS.get(metric) == "%" else 4
-
-
-def metric_unit_text(metric: str) -> str:
-    """How the metric and its gain are measured, for captions."""
-    unit = METRIC_UNITS.get(metric)
-    if unit == "%":
-        return f"{metric} in % (0-100); gains in percentage points"
-    if unit:
-        return f"{metric} as a fraction (0-1); gains in the same unit"
-    return f"{metric} as stored; gains in the same unit"
+    return metric_info(metric).decimals
 
 
 def value(x: float | None, metric: str, signed: bool = False) -> str:
@@ -53,6 +42,24 @@ def p_value(p: float | None) -> str:
     if p is None:
         return "–"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def probability(p: float | None) -> str:
+    """A posterior probability as a percentage: 97%, >99.9%, <0.1%."""
+    if p is None:
+        return "–"
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{100 * p:.0f}%" if 0.01 <= p <= 0.99 else f"{100 * p:.1f}%"
+
+
+def posterior(comp: Comparison) -> str:
+    """P(gain > delta) / P(|gain| < delta) / P(gain < -delta), e.g. 91% / 9% / <0.1%."""
+    if comp.prob_above_delta is None:
+        return "–"
+    return " / ".join(probability(p) for p in (comp.prob_above_delta, comp.prob_within_delta, comp.prob_below_delta))
 
 
 def folds_won(comp: Comparison) -> str:
@@ -90,26 +97,34 @@ def gmacs_added(comp: Comparison) -> str:
 
 
 def latency_added(comp: Comparison) -> str:
-    return (
-        f"{comp.latency_added_ms:+.2f} ms" + _pct(comp.latency_added_pct) if comp.latency_added_ms is not None else "–"
-    )
+    """``+0.21 ±0.05 ms (+3.1%)``; ``unreliable (±0.42 ms)`` when the spread exceeds the difference;
+    without a recorded spread (runs before store schema v4) the plain difference."""
+    if comp.latency_added_ms is None:
+        return "–"
+    if comp.latency_reliable is False:
+        return f"unreliable (±{comp.latency_spread_ms:.2f} ms)"
+    spread = f" ±{comp.latency_spread_ms:.2f}" if comp.latency_spread_ms is not None else ""
+    return f"{comp.latency_added_ms:+.2f}{spread} ms" + _pct(comp.latency_added_pct)
 
 
 def cost_units(comparisons: list[Comparison]) -> str:
-    """The units of the cost columns, naming the latency device(s)."""
+    """The units of the cost columns, naming the latency device(s) and how latency was timed."""
     devices = sorted({c.latency_device for c in comparisons if c.latency_device})
     where = ", ".join(devices) if devices else "the run's device"
     timed = [c for c in comparisons if c.latency_added_ms is not None]
-    if timed and all(c.latency_paired for c in timed):
-        how = ", timed interleaved with the baseline"
+    with_spread = [c for c in timed if c.latency_spread_ms is not None]
+    if timed and len(with_spread) == len(timed):
+        how = (
+            f"10th percentile of forward passes timed interleaved with the baseline, ms, batch 1, on {where}, "
+            "± half-width of its bootstrap 95% interval; unreliable when that exceeds the difference"
+        )
     elif any(c.latency_paired for c in timed):
-        how = ", timed interleaved with the baseline where recorded, else apart"
+        how = f"forward ms, batch 1, on {where}, timed interleaved with the baseline (older runs: medians, no spread)"
     else:
-        how = ", timed apart from the baseline" if timed else ""
+        how = f"median forward ms, batch 1, on {where}" + (", timed apart from the baseline" if timed else "")
     return (
         "params added: exact count (% of the baseline); GMACs added: fvcore multiply-accumulates, batch 1, "
-        "recipe image size (% of the baseline); "
-        f"latency added: median forward ms, batch 1, on {where}{how} (% of the baseline)"
+        f"recipe image size (% of the baseline); latency added: {how} (% of the baseline)"
     )
 
 

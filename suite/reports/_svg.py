@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 from html import escape
 
-from suite.report import Section
+from suite.metric_catalog import metric_info
 from suite.reports import _format
+from suite.reports.model import Section
+from suite.reports.style import style
 from suite.verdict import Comparison
 
-VERDICT_COLORS = {"holds": "#1a7f37", "worse": "#cf222e", "no practical gain": "#57606a", "inconclusive": "#9a6700"}
 GREY, BAND, INK = "#8c959f", "#eaeef2", "#57606a"
 
 
@@ -72,7 +73,9 @@ def _axis_values(comps: list[Comparison], delta: float) -> list[float]:
 
 
 def _unit(metric: str) -> str:
-    return "percentage points" if _format.decimals(metric) == 2 else "fraction 0-1"
+    info = metric_info(metric)
+    unit = "percentage points" if info.unit == "%" else info.unit
+    return f"{unit}; > 0 is better, {info.direction}"
 
 
 def _x_axis(x: _Scale, y: float, title: str) -> list[str]:
@@ -101,7 +104,7 @@ def forest_plot(section: Section) -> str:
                 _text(label_w + 8, y + 4, "refused: " + (comp.reason or "").split(":")[0], extra=f' fill="{INK}"')
             )
             continue
-        color = VERDICT_COLORS[comp.verdict]
+        color = style(comp.verdict).colour
         parts += [
             _line(x(comp.ci95[0]), y, x(comp.ci95[1]), y, color, 1.5),
             _line(x(comp.ci90[0]), y, x(comp.ci90[1]), y, color, 4),
@@ -133,7 +136,7 @@ def cost_plot(section: Section) -> str | None:
     middle = top + plot_h / 2
     parts.append(_text(14, middle, f"gain ({_unit(metric)})", "middle", f' transform="rotate(-90 14 {middle:.1f})"'))
     for comp in comps:
-        px, color = x(comp.params_added_pct), VERDICT_COLORS[comp.verdict]
+        px, color = x(comp.params_added_pct), style(comp.verdict).colour
         tooltip = f"{comp.variant}: {_format.params_added(comp)} params, gain {_format.gain_ci(comp)}"
         parts += [
             _line(px, y(comp.ci95[0]), px, y(comp.ci95[1]), color, 1.5),

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from html import escape
 
-from suite.report import MAKE_RUNS, Report, Section
 from suite.reports import _format, _svg
-from suite.reports._common import counts_text, provenance_lines, statistics_lines, table_header, verdict_text
+from suite.reports._common import (
+    counts_text,
+    provenance_lines,
+    row_cells,
+    scope_text,
+    statistics_lines,
+    table_header,
+)
+from suite.reports.model import MAKE_RUNS, Report, Section
+from suite.reports.style import style
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; color: #1f2328; max-width: 1240px; margin: 2em auto; padding: 0 1em; }
@@ -30,39 +38,28 @@ figure { margin: 1em 0; } figcaption { color: #57606a; font-size: 0.9em; }
 """
 
 
-def _badge(comp) -> str:
-    color = _svg.VERDICT_COLORS[comp.verdict]
-    return f'<span class="badge" style="background:{color}">{escape(verdict_text(comp))}</span>'
+def _badge(comp, text: str) -> str:
+    return f'<span class="badge" style="background:{style(comp.verdict).colour}">{escape(text)}</span>'
 
 
 def _table(section: Section) -> list[str]:
     metric = section.metric
-    head = "".join(f"<th>{escape(h)}</th>" for h in table_header(metric))
+    header = table_header(metric)
+    verdict_column = header.index("verdict") - 1  # among the cells after the variant name
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
     rows = [f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>']
-    for baseline, first in section.baselines():
-        mean = _format.mean_sd(first.baseline_mean, first.baseline_sd, metric)
+    for setting in section.settings:
+        mean = _format.mean_sd(setting.baseline_mean, setting.baseline_sd, metric)
+        title = escape(setting.title.removeprefix(setting.baseline + " "))
         rows.append(
-            f'<tr class="baseline"><td><code>{escape(baseline)}</code> (baseline)</td><td></td><td>{escape(mean)}</td>'
-            + "<td></td>" * 7
-            + "</tr>"
+            f'<tr class="baseline"><td><code>{escape(setting.baseline)}</code> {title}</td><td></td>'
+            f"<td>{escape(mean)}</td>" + "<td></td>" * (len(header) - 3) + "</tr>"
         )
-        for comp in (c for c in section.comparisons if c.baseline == baseline):
-            cells = [
-                _format.runs(comp),
-                _format.mean_sd(comp.variant_mean, comp.variant_sd, metric),
-                _format.gain_ci(comp),
-                _format.p_value(comp.shown_p),
-                _format.folds_won(comp),
-            ]
-            cost = [_format.params_added(comp), _format.gmacs_added(comp), _format.latency_added(comp)]
-            title = f' title="{escape(comp.reason)}"' if comp.reason else ""
-            rows.append(
-                f"<tr{title}><td><code>{escape(comp.variant)}</code></td>"
-                + "".join(f"<td>{escape(c)}</td>" for c in cells)
-                + f'<td class="verdict">{_badge(comp)}</td>'
-                + "".join(f"<td>{escape(c)}</td>" for c in cost)
-                + "</tr>"
-            )
+        for comp in setting.comparisons:
+            cells = [f"<td>{escape(c)}</td>" for c in row_cells(comp)]
+            cells[verdict_column] = f'<td class="verdict">{_badge(comp, row_cells(comp)[verdict_column])}</td>'
+            reason = f' title="{escape(comp.reason)}"' if comp.reason else ""
+            rows.append(f"<tr{reason}><td><code>{escape(comp.variant)}</code></td>" + "".join(cells) + "</tr>")
     rows.append("</tbody></table></div>")
     return rows
 
@@ -104,6 +101,7 @@ def render(report: Report) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<h1>suite verdicts</h1>",
         f"<p>{escape(counts_text(report))}</p>",
+        f'<p class="notes">{escape(scope_text(report))}</p>',
     ]
     if not report.sections:
         parts.append(f"<p>No variant has runs to compare yet; {escape(MAKE_RUNS)}.</p>")

@@ -7,11 +7,12 @@ math symbols). Names are escaped, so ``vit_tiny+se(rd_ratio=0.25)`` prints as wr
 from __future__ import annotations
 
 from suite import _stats
-from suite.report import Report, Section
+from suite.metric_catalog import metric_info
 from suite.reports import _format
-from suite.reports._common import provenance_lines
+from suite.reports._common import family_text, provenance_lines, scope_text
+from suite.reports.model import Report, Section
+from suite.reports.style import VERDICT_STYLES, style
 
-MARKS = {"holds": r"$\uparrow$", "worse": r"$\downarrow$", "no practical gain": r"$\approx$", "inconclusive": "?"}
 _SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
@@ -20,6 +21,7 @@ _HEADER = [
     "Gain [95\\% CI]",
     r"$p_\mathrm{Holm}$",
     "Wins",
+    r"$P(>\delta)$",
     "Verdict",
     r"$\Delta$Params",
     r"$\Delta$GMACs",
@@ -55,20 +57,22 @@ def _label(text: str) -> str:
 def _caption(section: Section, report: Report) -> str:
     comps = section.comparisons
     metric = section.metric
-    unit = "\\%" if _format.decimals(metric) == 2 else "fraction 0--1"
+    info = metric_info(metric)
+    unit = "\\%" if info.unit == "%" else escape(info.unit)
     grids = ", ".join(sorted({_format.runs(c) for c in comps}))
     delta = _format.value(section.delta, metric)
     devices = ", ".join(report.provenance["devices"]) or "not recorded"
     commits = ", ".join(report.provenance["git_commits"]) or "not recorded"
-    holds = f"{MARKS['holds']} holds ($p<{_stats.ALPHA}$, gain $\\geq$ {delta}, wins $\\geq k-1$ of $k$ folds)"
+    marks = ", ".join(f"{s.latex} {escape(label)}" for label, s in VERDICT_STYLES.items())
     return (
-        f"{escape(section.dataset)}, {escape(metric)} ({unit}): "
+        f"{escape(section.dataset)}, {escape(metric)} ({unit}, {info.direction}; gains $>0$ are better): "
         f"mean $\\pm$ sd over folds $\\times$ seeds ({escape(grids)}). "
-        "Gain: variant $-$ baseline with 95\\% CI; $p$: corrected resampled $t$-test (Nadeau \\& Bengio 2003) on "
-        "per-fold differences averaged over seeds, one-sided in the direction of the gain, Holm-adjusted across the "
-        f"variants of this table. Marks: {holds}, {MARKS['worse']} worse (the mirror), "
-        f"{MARKS['no practical gain']} no practical gain (90\\% CI inside $\\pm${delta}), ? inconclusive. "
-        "Cost added over the baseline: parameters, fvcore GMACs (batch 1), median latency in ms "
+        f"Gain: improvement over the baseline with {escape(f'{_stats.CI_LEVEL:.0%}')} CI; $p$: corrected resampled $t$-test "
+        "(Nadeau \\& Bengio 2003) on per-fold differences averaged over seeds, two-sided, Holm-adjusted within "
+        f"{escape(family_text(section))}. $P(>\\delta)$: posterior probability of a gain above $\\delta$ = {delta} "
+        f"(correlated Bayesian $t$-test). Marks: {marks}; holds: adjusted $p<{_stats.ALPHA:g}$, "
+        f"gain $\\geq\\delta$, wins $\\geq k-1$ of $k$ folds. {escape(scope_text(report))} "
+        "Cost added over the baseline: parameters, fvcore GMACs (batch 1), latency in ms "
         f"(batch 1, {escape(_latency_devices(section))}). Runs: suite {escape(report.provenance['suite_version'])}, "
         f"commit {escape(commits)}, {escape(devices)}."
     )
@@ -88,24 +92,26 @@ def _table(section: Section, report: Report) -> list[str]:
         r"\small",
         rf"\caption{{{_caption(section, report)}}}",
         rf"\label{{tab:suite-{_label(section.dataset)}-{_label(metric)}}}",
-        r"\begin{tabular}{lrrrccrrr}",
+        r"\begin{tabular}{lrrrcrcrrr}",
         r"\toprule",
         " & ".join(["Variant", escape(metric), *_HEADER]) + r" \\",
         r"\midrule",
     ]
-    for index, (baseline, first) in enumerate(section.baselines()):
+    for index, setting in enumerate(section.settings):
         if index:
             lines.append(r"\midrule")
-        mean = _number(_format.mean_sd(first.baseline_mean, first.baseline_sd, metric))
-        lines.append(" & ".join([rf"\texttt{{{escape(baseline)}}} (baseline)", mean] + [""] * 7) + r" \\")
-        for comp in (c for c in section.comparisons if c.baseline == baseline):
+        mean = _number(_format.mean_sd(setting.baseline_mean, setting.baseline_sd, metric))
+        title = escape(setting.title.removeprefix(setting.baseline + " "))
+        lines.append(" & ".join([rf"\texttt{{{escape(setting.baseline)}}} {title}", mean] + [""] * 8) + r" \\")
+        for comp in setting.comparisons:
             cells = [
                 rf"\quad\texttt{{{escape(comp.variant)}}}",
                 _number(_format.mean_sd(comp.variant_mean, comp.variant_sd, metric)),
                 _number(_format.gain_ci(comp)),
                 _number(_format.p_value(comp.shown_p)),
                 _number(_format.folds_won(comp)),
-                MARKS[comp.verdict],
+                escape(_format.probability(comp.prob_above_delta)),
+                style(comp.verdict).latex if comp.reason is None else "refused",
                 _number(_format.params_added(comp)),
                 _number(_format.gmacs_added(comp)),
                 _number(_format.latency_added(comp).replace(" ms", "")),

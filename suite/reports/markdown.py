@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from suite.report import MAKE_RUNS, Report, Section
 from suite.reports import _format
-from suite.reports._common import counts_text, provenance_lines, statistics_lines, table_header, verdict_text
-
-_VERDICT_STYLE = {"holds": "✅ **holds**", "worse": "❌ **worse**", "no practical gain": "➖ no practical gain"}
+from suite.reports._common import (
+    counts_text,
+    provenance_lines,
+    row_cells,
+    scope_text,
+    statistics_lines,
+    table_header,
+)
+from suite.reports.model import MAKE_RUNS, Report, Section
+from suite.reports.style import style
 
 
 def _cell(text: str) -> str:
@@ -20,34 +26,17 @@ def _row(cells: list[str]) -> str:
 def _section(section: Section) -> list[str]:
     metric = section.metric
     header = table_header(metric)
+    verdict_column = header.index("verdict")
     lines = [f"### {section.title}", "", _row(header), "|" + "---|" * len(header)]
-    for baseline, first in section.baselines():
-        lines.append(
-            _row(
-                [f"`{baseline}` (baseline)", "", _format.mean_sd(first.baseline_mean, first.baseline_sd, metric)]
-                + [""] * 7
-            )
-        )
-        for comp in (c for c in section.comparisons if c.baseline == baseline):
-            verdict = (
-                _VERDICT_STYLE.get(comp.verdict, verdict_text(comp)) if comp.reason is None else verdict_text(comp)
-            )
-            lines.append(
-                _row(
-                    [
-                        f"`{comp.variant}`",
-                        _format.runs(comp),
-                        _format.mean_sd(comp.variant_mean, comp.variant_sd, metric),
-                        _format.gain_ci(comp),
-                        _format.p_value(comp.shown_p),
-                        _format.folds_won(comp),
-                        verdict,
-                        _format.params_added(comp),
-                        _format.gmacs_added(comp),
-                        _format.latency_added(comp),
-                    ]
-                )
-            )
+    for setting in section.settings:
+        mean = _format.mean_sd(setting.baseline_mean, setting.baseline_sd, metric)
+        lines.append(_row([f"`{setting.baseline}` {setting.title.removeprefix(setting.baseline + ' ')}", "", mean]
+                          + [""] * (len(header) - 3)))  # fmt: skip
+        for comp in setting.comparisons:
+            cells = [f"`{comp.variant}`", *row_cells(comp)]
+            if comp.reason is None:
+                cells[verdict_column] = f"{style(comp.verdict).emoji} **{cells[verdict_column]}**"
+            lines.append(_row(cells))
     refused = [c for c in section.comparisons if c.reason is not None]
     if refused:
         lines += ["", "Refused (no statistics):"] + [f"- `{c.variant}`: {c.reason}" for c in refused]
@@ -56,7 +45,7 @@ def _section(section: Section) -> list[str]:
 
 
 def render(report: Report) -> str:
-    lines = ["## suite verdicts", "", counts_text(report), ""]
+    lines = ["## suite verdicts", "", counts_text(report), "", f"<sub>{scope_text(report)}</sub>", ""]
     if not report.sections:
         lines += [f"No variant has runs to compare yet; {MAKE_RUNS}.", ""]
     for section in report.sections:

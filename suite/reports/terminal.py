@@ -1,20 +1,23 @@
-"""The verdict tables in the terminal (rich): one table when it fits the console; on narrow ones (CI logs
-are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off."""
+"""The report in the terminal (rich): one table per section when it fits the console; on narrow ones (CI
+logs are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off."""
 
 from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
 from suite.errors import SuiteError
-from suite.report import MAKE_RUNS, Section, sections
+from suite.metric_catalog import metric_info
 from suite.reports import _format
+from suite.reports._common import family_text, scope_text, verdict_text
+from suite.reports.across import CELL_NOTE, AcrossReport
+from suite.reports.model import MAKE_RUNS, Report, Section
+from suite.reports.style import style
 from suite.spec import compact
 from suite.verdict import Comparison
-
-VERDICT_STYLES = {"holds": "bold green", "worse": "bold red", "no practical gain": "cyan", "inconclusive": "yellow"}
 
 
 def _label(variant: str) -> str:
@@ -26,21 +29,21 @@ def _label(variant: str) -> str:
 
 
 def _caption(section: Section) -> str:
-    comps, metric = section.comparisons, section.metric
-    unit = "%, gains in percentage points" if _format.decimals(metric) == 2 else "fraction 0-1"
+    comps, info = section.comparisons, metric_info(section.metric)
+    unit = "%, gains in percentage points" if info.unit == "%" else info.unit
     grids = ", ".join(sorted({_format.runs(c) for c in comps}))
     return (
-        f"{metric} ({unit}), mean ± sd over folds × seeds ({grids}); delta ±{_format.value(section.delta, metric)}. "
-        "p: corrected resampled t-test (Nadeau & Bengio) on per-fold gains, one-sided in the direction of the gain, "
-        f"Holm across these {sum(c.has_stats for c in comps)} variants. {_format.cost_units(comps)}."
+        f"{section.metric} ({unit}; {info.direction}, gain > 0 is better), mean ± sd over folds × seeds ({grids}; "
+        f"{section.folds} folds); "
+        f"delta ±{_format.value(section.delta, section.metric)}. p: corrected resampled t-test (Nadeau & Bengio) on "
+        f"per-fold gains, two-sided, Holm within {family_text(section)}. P(>δ / ≈ / <−δ): posterior of the "
+        f"correlated Bayesian t-test. {_format.cost_units(comps)}."
     )
 
 
 def _verdict(comp: Comparison, join: str) -> str:
-    text = comp.verdict if comp.reason is None else f"inconclusive{join}(refused)"
-    if comp.reason is None and comp.verdict == "inconclusive" and comp.mde is not None:
-        text += f"{join}(MDE {_format.value(comp.mde, comp.metric)})"
-    return f"[{VERDICT_STYLES[comp.verdict]}]{text}[/]"
+    text = verdict_text(comp).replace(" (", join + "(")
+    return f"[{style(comp.verdict).terminal}]{escape(text)}[/]"
 
 
 def _cost_cells(comp: Comparison) -> list[str]:
@@ -55,34 +58,32 @@ def _table(section: Section, title: str, stacked: bool) -> Table:
 
 
 def _quality_table(section: Section, with_cost: bool) -> Table:
-    """Wide: one line per variant, cost included. Stacked: two-line cells, no cost, folds×seeds in the caption."""
+    """Wide: one line per variant, posterior and cost included. Stacked: two-line cells, neither (they go
+    in the second table), folds×seeds in the caption."""
     metric, stacked = section.metric, not with_cost
     join = "\n" if stacked else " "
     table = _table(section, section.title, stacked)
-    names = (
-        ("mean ± sd", "gain [95% CI]", "p", "won")
-        if stacked
-        else ("k×r", "mean ± sd", "gain [95% CI]", "p (Holm)", "won")
-    )
+    names = ("mean ± sd", "gain [95% CI]", "p", "won") if stacked else ("k×r", "mean ± sd", "gain [95% CI]", "p (Holm)", "won", "P(>δ/≈/<−δ)")
     for name in names:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("verdict", min_width=12)
     if with_cost:
         for name in ("params +", "GMACs +", "latency +"):
             table.add_column(name, justify="right")
-    for baseline, carrier in section.baselines():
-        mean = _format.mean_sd(carrier.baseline_mean, carrier.baseline_sd, metric).replace(" ±", join + "±")
+    for setting in section.settings:
+        mean = _format.mean_sd(setting.baseline_mean, setting.baseline_sd, metric).replace(" ±", join + "±")
         row = [""] * len(table.columns)
-        row[0], row[1 + names.index("mean ± sd")] = f"[dim]{baseline} (baseline)[/]", f"[dim]{mean}[/]"
+        row[0], row[1 + names.index("mean ± sd")] = f"[dim]{escape(setting.title)}[/]", f"[dim]{mean}[/]"
         table.add_row(*row)
-        for comp in (c for c in section.comparisons if c.baseline == baseline):
+        for comp in setting.comparisons:
             cells = [
-                _label(comp.variant),
+                escape(_label(comp.variant)),
                 *([] if stacked else [_format.runs(comp)]),
                 _format.mean_sd(comp.variant_mean, comp.variant_sd, metric).replace(" ±", join + "±"),
                 _format.gain_ci(comp).replace(" [", join + "["),
                 _format.p_value(comp.shown_p),
                 _format.folds_won(comp),
+                *([] if stacked else [_format.posterior(comp).replace(" / ", "/")]),
                 _verdict(comp, join),
             ]
             table.add_row(*cells, *(_cost_cells(comp) if with_cost else []))
@@ -90,20 +91,21 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
 
 
 def _cost_table(section: Section) -> Table:
-    table = _table(section, f"{section.title} · cost added over the baseline", stacked=True)
-    for name in ("params +", "GMACs +", "latency +"):
+    table = _table(section, f"{section.title} · P(gain > δ) and cost added over the baseline", stacked=True)
+    for name in ("P(>δ)", "params +", "GMACs +", "latency +"):
         table.add_column(name, justify="right")
     for comp in section.comparisons:
-        table.add_row(_label(comp.variant), *_cost_cells(comp))
+        cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
+        table.add_row(escape(_label(comp.variant)), _format.probability(comp.prob_above_delta), *cells)
     return table
 
 
-def print_comparison(console: Console, comparisons: list[Comparison]) -> None:
-    """One verdict table per dataset and metric with its caption, then each refused comparison's reason."""
-    if not comparisons:
+def print_report(console: Console, report: Report) -> None:
+    """One verdict table per section with its caption, then each refused comparison's reason."""
+    if not report.comparisons:
         console.print(f"no variant with a baseline to compare yet; {MAKE_RUNS}")
         return
-    for section in sections(comparisons):
+    for section in report.sections:
         wide = _quality_table(section, with_cost=True)
         natural = Measurement.get(console, console.options.update(max_width=10_000), wide).maximum
         if natural <= console.width:
@@ -111,8 +113,56 @@ def print_comparison(console: Console, comparisons: list[Comparison]) -> None:
         else:
             console.print(_quality_table(section, with_cost=False))
             console.print(_cost_table(section))
-        console.print(f"[dim]{_caption(section)}[/]")
+        console.print(f"[dim]{escape(_caption(section))}[/]")
+        for calibration in section.calibrations():
+            console.print(f"[cyan]{escape(calibration.summary())}[/]")
         for comp in section.comparisons:
             if comp.reason:
-                console.print(f"[yellow]{_label(comp.variant)}[/]: {comp.reason}")
+                console.print(f"[yellow]{escape(_label(comp.variant))}[/]: {escape(comp.reason)}")
         console.print()
+    console.print(f"[dim]{escape(scope_text(report))}[/]")
+
+
+def print_across(console: Console, across: AcrossReport) -> None:
+    """Verdicts side by side per insertion, the Wilcoxon test on gain / delta, then the ranking."""
+    table = Table(title="Across datasets · verdict and gain / delta per task", box=box.HEAVY_HEAD, padding=(0, 1))
+    table.add_column("module", no_wrap=True)
+    for name in across.task_names:
+        table.add_column(name, justify="right")
+    for name in ("wins", "median gain/δ", "Wilcoxon p"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for insertion in across.insertions:
+        by_task = {task.name: task for task in insertion.tasks}
+        cells = []
+        for name in across.task_names:
+            task = by_task.get(name)
+            cells.append("" if task is None else f"[{style(task.verdict).terminal}]{task.cell}[/]")
+        median = "–" if insertion.median_gain_in_deltas is None else f"{insertion.median_gain_in_deltas:+.2f}"
+        table.add_row(escape(insertion.label), *cells, f"{insertion.wins}/{insertion.tested}", median, _format.p_value(insertion.wilcoxon_p))
+    console.print(table)
+    console.print(f"[dim]{escape(CELL_NOTE)}[/]")
+    for insertion in across.insertions:
+        if insertion.note:
+            console.print(f"[dim]{escape(insertion.label)}: {escape(insertion.note)}[/]")
+    if across.skipped:
+        console.print(f"[dim]On fewer than 3 datasets, not compared across: {escape(', '.join(across.skipped))}[/]")
+    ranking = across.ranking
+    if ranking is None:
+        console.print("[dim]No complete block of 3 datasets shared by the modules: no ranking.[/]")
+        return
+    ranks = Table(title=f"Average rank over {len(ranking.datasets)} datasets (1 = best)", box=box.SIMPLE_HEAD)
+    ranks.add_column("population")
+    ranks.add_column("mean rank", justify="right")
+    for population, rank in sorted(ranking.mean_ranks.items(), key=lambda item: item[1]):
+        ranks.add_row(escape(population), f"{rank:.2f}")
+    console.print(ranks)
+    parts = [ranking.method]
+    if ranking.omnibus_p is not None:
+        parts.append(f"{ranking.omnibus} p {_format.p_value(ranking.omnibus_p)}")
+    if ranking.critical_difference is not None:
+        parts.append(f"Nemenyi critical difference {ranking.critical_difference:.2f} (ranks further apart differ at 0.05)")
+    else:
+        parts.append("no critical difference: autorank's Nemenyi needs 5 or more tasks")
+    if ranking.dropped:
+        parts.append(f"left out to keep the block complete: {', '.join(ranking.dropped)}")
+    console.print(f"[dim]{escape('; '.join(parts))}. Datasets: {escape(', '.join(ranking.datasets))}.[/]")

@@ -17,8 +17,9 @@ from torch import Tensor, nn
 
 from suite.build import build_variant
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
-from suite.errors import SuiteError
+from suite.datasets.loaded import normalized
 from suite.device import determinism, device_name, resolve_device
+from suite.errors import SuiteError
 from suite.recipe import Recipe
 from suite.records import Job, RunRecord
 from suite.spec import parse
@@ -27,6 +28,8 @@ from suite.train.losses import make_loss
 from suite.train.schedule import make_optimizer, make_scheduler
 
 Progress = Callable[[dict], None]
+# What torch's CPU allocator says when malloc fails; it raises a plain RuntimeError, not OutOfMemoryError.
+CPU_OUT_OF_MEMORY = "DefaultCPUAllocator: can't allocate memory"
 
 
 def _now() -> str:
@@ -124,7 +127,7 @@ class _Trainer:
         return {name: value for name, value in metrics.items() if name != "loss"}
 
 
-def _out_of_memory(err: torch.OutOfMemoryError, device: torch.device, curves: dict) -> str:
+def _out_of_memory(err: RuntimeError, device: torch.device, curves: dict) -> str:
     """The failed run's reason, with the way out; frees what the run left cached on the GPU."""
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -182,6 +185,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
     train_idx, val_idx = manifest.split(job.fold, data.ids)
     if device.type == "cuda":
         data = data.to(device)
+    data = normalized(data, recipe.normalization, train_idx)
     record = RunRecord(
         key=job.key,
         spec=job.spec,
@@ -198,6 +202,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
         n_val=len(val_idx),
         device=f"{device}: {device_name(device)}",
         started_at=started_at,
+        provenance={"folds": manifest.kind},
     )
     fork_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices), determinism(recipe.deterministic, device):
@@ -210,7 +215,9 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
                 record.test_metrics = {name: value for name, value in test.items() if name != "loss"}
         except NonFiniteLoss as err:
             record.status, record.error = "failed", str(err)
-        except torch.OutOfMemoryError as err:
+        except RuntimeError as err:  # torch.OutOfMemoryError (CUDA) is one, and so is what the CPU allocator raises
+            if not (isinstance(err, torch.OutOfMemoryError) or CPU_OUT_OF_MEMORY in str(err)):
+                raise
             record.status, record.error = "failed", _out_of_memory(err, device, record.curves)
     record.wall_s = time.perf_counter() - start
     record.finished_at = _now()

@@ -1,0 +1,232 @@
+"""Runs -> one ``Report``: the model every view renders (terminal, markdown, JSON, LaTeX, HTML, dashboard).
+
+``build_report`` runs the verdict over the runs of a store, once, with a declared Holm family (a planned
+grid or study, or ad hoc: every variant of a baseline on a dataset and metric in the whole store), then
+selects what to show (``dataset`` / ``baseline`` filters never change a family) and gathers the
+provenance of the runs it rests on. Because every view reads the same ``Report``, the same store gives
+the same verdict, p and CI in the summary after ``suite run``, ``suite compare``, every ``suite report``
+format and the dashboard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from suite import __version__, _stats
+from suite.errors import SuiteError
+from suite.metric_catalog import METRIC_CATALOG
+from suite.reports import _settings
+from suite.reports.style import VERDICT_MEANINGS
+from suite.studies.calibrate import Calibration
+from suite.verdict import Comparison, Plan, compare
+from suite.verdict_names import GATES, VERDICTS
+
+MAKE_RUNS = "make some with `suite run --variant unet+se` (or resnet18+se, ...) or `suite demo`"
+AD_HOC = "ad hoc"
+
+def statistics_statement() -> dict:
+    """The test, levels and rules behind every verdict, in words and numbers (the JSON ``statistics``)."""
+    return {
+        "unit": "per-fold improvement d_f = variant - baseline (baseline - variant for lower-is-better metrics), "
+        "averaged over the seeds of fold f",
+        "test": "corrected resampled t-test (Nadeau & Bengio 2003) on the k fold differences",
+        "variance_factor": "1/k + n_test/n_train",
+        "standard_error_floor": "one validation sample's weight in a fold mean (span / n_val), for a discrete metric "
+        "(accuracy, macro F1) and for exactly equal fold differences",
+        "degrees_of_freedom": "k - 1",
+        "sides": f"two-sided at {_stats.ALPHA:g}: holds and worse each spend {_stats.SIDE_ALPHA:g}",
+        "alpha": _stats.ALPHA,
+        "adjustment": "Holm, across the declared family of each comparison (see family)",
+        "families": "a planned grid or study: its variants as planned (untestable ones count as p = 1); "
+        "ad hoc: every variant of one baseline on one dataset and metric in the whole store",
+        "ci": f"{_stats.CI_LEVEL:.0%} two-sided, corrected standard error (excludes 0 exactly when the unadjusted test rejects)",
+        "equivalence_ci": f"{_stats.EQUIVALENCE_LEVEL:.0%} two-sided, corrected standard error",
+        "posterior": "correlated Bayesian t-test (Corani & Benavoli 2015): Student posterior, df = k - 1, "
+        "scale = the corrected standard error; P(gain > delta), P(|gain| < delta), P(gain < -delta)",
+        "mde": f"minimal detectable effect of the whole rule: the true gain at which 'holds' comes out with "
+        f"probability {_stats.POWER:g}, by simulation at the observed fold sd, k and family size",
+        "default_delta": {name: info.default_delta for name, info in METRIC_CATALOG.items()},
+        "directions": {name: info.direction for name, info in METRIC_CATALOG.items()},
+        "rules": dict(VERDICT_MEANINGS),
+    }
+
+
+@dataclass
+class Setting:
+    """One baseline on one split and recipe, and the variants compared with it (one block of rows)."""
+
+    baseline: str
+    label: str  # what sets it apart from the other settings of this baseline in the section ("" if alone)
+    comparisons: list[Comparison]
+    calibration: Calibration | None = None  # ``suite calibrate`` on this dataset, baseline, recipe, k, metric
+
+    @property
+    def baseline_mean(self) -> float | None:
+        return next((c.baseline_mean for c in self.comparisons if c.baseline_mean is not None), None)
+
+    @property
+    def baseline_sd(self) -> float | None:
+        return next((c.baseline_sd for c in self.comparisons if c.baseline_mean is not None), None)
+
+    @property
+    def title(self) -> str:
+        return f"{self.baseline} (baseline{'; ' + self.label if self.label else ''})"
+
+
+@dataclass
+class Section:
+    """The comparisons of one dataset and metric: one table."""
+
+    dataset: str
+    metric: str
+    settings: list[Setting]
+    folds: str = "unrecorded"  # the kind of k-fold split the runs used: contiguous, stratified, grouped, ...
+
+    @property
+    def comparisons(self) -> list[Comparison]:
+        return [comp for setting in self.settings for comp in setting.comparisons]
+
+    @property
+    def delta(self) -> float:
+        return self.comparisons[0].delta
+
+    @property
+    def title(self) -> str:
+        return f"{self.dataset} · {self.metric}"
+
+    def calibrations(self) -> list[Calibration]:
+        """The calibrations of this section's settings, each once."""
+        found = {s.calibration.id: s.calibration for s in self.settings if s.calibration is not None}
+        return list(found.values())
+
+    def families(self) -> list[tuple[str, int]]:
+        """(family, size) of every Holm family with a comparison in this section, in order."""
+        return list(dict.fromkeys((c.family, c.family_size) for c in self.comparisons))
+
+
+@dataclass
+class Report:
+    sections: list[Section]
+    provenance: dict
+    generated_at: str
+    scope: str  # AD_HOC, or the name of the planned grid / study whose family was used
+    selection: dict = field(default_factory=dict)  # the filters that chose what is shown
+    statistics: dict = field(default_factory=statistics_statement)
+
+    @property
+    def comparisons(self) -> list[Comparison]:
+        return [comp for section in self.sections for comp in section.comparisons]
+
+    def failing(self, gate: str) -> list[Comparison]:
+        """Comparisons whose verdict the gate (a key of ``GATES``) does not let through."""
+        return [c for c in self.comparisons if c.verdict not in GATES[gate]]
+
+    def counts(self) -> dict[str, int]:
+        return {label: sum(c.verdict == label for c in self.comparisons) for label in VERDICTS}
+
+
+def build_report(
+    runs: pd.DataFrame,
+    metric: str | None = None,
+    delta: float | None = None,
+    baseline: str | None = None,
+    dataset: str | None = None,
+    plan: Plan | None = None,
+    calibrations: list[Calibration] = (),
+) -> Report:
+    """The verdict of every variant in ``runs`` (failed runs included, so they refuse rather than vanish),
+    adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used
+    and, per setting, the latest matching calibration of ``calibrations``."""
+    if dataset is not None:  # families never span datasets, so this filter may come first
+        runs = _dataset_runs(runs, dataset)
+    comparisons = compare(runs, metric=metric, delta=delta, plan=plan)
+    comparisons = _select(comparisons, runs, "baseline", baseline)
+    specs = {c.variant for c in comparisons} | {c.baseline for c in comparisons}
+    used = runs[runs["spec"].isin(specs) & runs["dataset"].isin({c.dataset for c in comparisons})]
+    generated = datetime.now(UTC).replace(microsecond=0).isoformat()
+    selection = {name: value for name, value in (("dataset", dataset), ("baseline", baseline)) if value}
+    sections = _sections(comparisons, runs, list(calibrations))
+    return Report(sections, run_provenance(used), generated, plan.name if plan else AD_HOC, selection)
+
+
+def _dataset_runs(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    chosen = runs[runs["dataset"].str.lower() == dataset.lower()]
+    if chosen.empty:
+        raise SuiteError(
+            f"no runs for dataset {dataset!r}; datasets in the store: {', '.join(sorted(runs['dataset'].unique()))}"
+        )
+    return chosen
+
+
+def _select(comparisons: list[Comparison], runs: pd.DataFrame, column: str, value: str | None) -> list[Comparison]:
+    if value is None:
+        return comparisons
+    chosen = [c for c in comparisons if getattr(c, column).lower() == value.lower()]
+    if not chosen:
+        present = sorted({getattr(c, column) for c in comparisons}) or sorted(runs[column].unique())
+        raise SuiteError(
+            f"no variant comparison for {column} {value!r}; {column}s with variants: {', '.join(present) or 'none'}"
+        )
+    return chosen
+
+
+def _sections(comparisons: list[Comparison], runs: pd.DataFrame, calibrations: list[Calibration]) -> list[Section]:
+    """Comparisons grouped by (dataset, metric), then by baseline setting, in their order."""
+    grouped: dict[tuple[str, str], list[Comparison]] = {}
+    for comp in comparisons:
+        grouped.setdefault((comp.dataset, comp.metric), []).append(comp)
+    return [
+        Section(
+            dataset,
+            metric,
+            [Setting(*item, _calibration(item[2][0], calibrations)) for item in _settings.group(comps, runs)],
+            _fold_kinds(comps, runs),
+        )
+        for (dataset, metric), comps in grouped.items()
+    ]
+
+
+def _calibration(comp: Comparison, calibrations: list[Calibration]) -> Calibration | None:
+    found = [c for c in calibrations if c.applies_to(comp.dataset, comp.baseline, comp.recipe_hash, comp.n_folds, comp.metric)]
+    return max(found, key=lambda c: c.created_at) if found else None
+
+
+def _fold_kinds(comparisons: list[Comparison], runs: pd.DataFrame) -> str:
+    """The kinds of split the comparisons' runs recorded (``Manifest.kind``), with k: "contiguous, k=5"."""
+    manifests = {c.manifest_hash: c.n_folds for c in comparisons}
+    used = runs[runs["manifest_hash"].isin(manifests)]
+    kinds = sorted(
+        {
+            f"{prov.get('folds', 'unrecorded') if isinstance(prov, dict) else 'unrecorded'}, k={manifests[manifest]}"
+            for prov, manifest in zip(used["provenance"], used["manifest_hash"])
+        }
+    )
+    return "; ".join(kinds) or "unrecorded"
+
+
+def run_provenance(runs: pd.DataFrame) -> dict:
+    """What the numbers rest on: versions, git commits, devices and time span of ``runs``."""
+    records = [p for p in runs.get("provenance", []) if isinstance(p, dict)]
+    versions = [p.get("versions") or {} for p in records]
+
+    def distinct(values: object) -> list[str]:
+        return sorted({str(v) for v in values if v not in (None, "")})
+
+    devices = []
+    for device, prov in zip(runs.get("device", []), runs.get("provenance", [])):
+        name = prov.get("device_name") if isinstance(prov, dict) else None
+        devices.append(f"{device} ({name})" if name and name != device else device)
+    return {
+        "suite_version": __version__,
+        "run_suite_versions": distinct(v.get("suite") for v in versions),
+        "git_commits": distinct(p.get("git_commit") for p in records),
+        "devices": distinct(devices),
+        "torch_versions": distinct(v.get("torch") for v in versions),
+        "cuda_versions": distinct(p.get("cuda") for p in records),
+        "n_runs": int(len(runs)),
+        "first_run_started": min(distinct(runs.get("started_at", [])), default=None),
+        "last_run_finished": max(distinct(runs.get("finished_at", [])), default=None),
+    }

@@ -1,0 +1,27 @@
+"""The verdict labels, best to worst, and the CI gates over them (``suite report --fail-on``).
+
+A light module (no numpy, no scipy) so the command line can name the gates without loading the statistics.
+"""
+
+HOLDS_BEYOND_DELTA = "holds (>= delta)"
+HOLDS = "holds"
+NO_PRACTICAL_GAIN = "no practical gain"
+INCONCLUSIVE = "inconclusive"
+SMALL_LOSS = "small loss"
+WORSE = "worse"
+# Best to worst; the order of every legend and count.
+VERDICTS = (HOLDS_BEYOND_DELTA, HOLDS, NO_PRACTICAL_GAIN, INCONCLUSIVE, SMALL_LOSS, WORSE)
+
+# What each --fail-on gate lets through; every other verdict fails it.
+GATES: dict[str, tuple[str, ...]] = {
+    "worse": tuple(v for v in VERDICTS if v != WORSE),
+    "loss": tuple(v for v in VERDICTS if v not in (WORSE, SMALL_LOSS)),
+    "not-holds": (HOLDS_BEYOND_DELTA, HOLDS),
+    "not-holds-delta": (HOLDS_BEYOND_DELTA,),
+}
+GATE_MEANINGS = {
+    "worse": "any variant is worse",
+    "loss": "any variant is worse or shows a small loss",
+    "not-holds": "any variant does not hold",
+    "not-holds-delta": "any variant does not hold with its 95% CI above delta",
+}
