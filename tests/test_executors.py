@@ -119,10 +119,15 @@ def test_executor_defaults_follow_the_cores_and_the_device() -> None:
         job_device("cpu", ExecutorOptions("ray", gpus_per_run=1))
 
 
-def test_cli_refuses_a_bad_executor_option_before_touching_the_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["run", "-v", "resnet18+se", *TINY_ARGS], ["calibrate", "-b", "resnet18", "--dataset", "digits", "--device", "cpu"]],
+    ids=["run", "calibrate"],
+)
+def test_cli_refuses_a_bad_executor_option_before_touching_the_store(command: list[str], tmp_path: Path) -> None:
     store = tmp_path / "suite.db"
     result = subprocess.run(
-        [sys.executable, "-m", "suite", "run", "-v", "resnet18+se", *TINY_ARGS, "--jobs", "2", "--executor", "ray", "--store", str(store)],
+        [sys.executable, "-m", "suite", *command, "--jobs", "2", "--executor", "ray", "--store", str(store)],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     lines = result.stderr.strip().splitlines()

@@ -48,11 +48,11 @@ def test_slurm_settings_file_is_read_and_bad_ones_are_one_line(tmp_path: Path) -
 
 
 def test_slurm_options_override_the_file_and_are_refused_for_other_executors(tmp_path: Path) -> None:
-    from suite.commands.run import _executor_options
+    from suite.commands._executor_flags import executor_options
 
     config = tmp_path / "slurm.yaml"
     config.write_text("slurm_partition: cpu\ntimeout_min: 30\nmem_gb: 8\n")
-    options = _executor_options("slurm", slurm_config=str(config), slurm_partition="gpu", slurm_time=240)
+    options = executor_options("slurm", slurm_config=str(config), slurm_partition="gpu", slurm_time=240)
     assert options.slurm == {"slurm_partition": "gpu", "timeout_min": 240, "mem_gb": 8}
     args = ["run", "-v", "resnet18+se", *TINY_ARGS, "--slurm-config", str(config), "--store", str(tmp_path / "s.db")]
     done = subprocess.run([sys.executable, "-m", "suite", *args], cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -11,6 +11,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from suite.commands._executor_flags import (
+    Address,
+    CpusPerRun,
+    Executor,
+    GpusPerRun,
+    Jobs,
+    SlurmConfig,
+    SlurmPartition,
+    SlurmTime,
+    executor_options,
+)
 from suite.errors import Interrupted, SuiteError, shown
 from suite.executors.options import ExecutorOptions
 from suite.grid import GridRequest
@@ -228,14 +239,14 @@ def register(app: typer.Typer) -> None:
         lr: Optional[float] = typer.Option(None, help="Override the recipe's learning rate."),
         image_size: Optional[int] = typer.Option(None, help="Override the recipe's image size (px)."),
         set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
-        executor: str = typer.Option("local", help="local (this machine) | ray (a Ray cluster) | slurm (a SLURM queue, via submitit)."),
-        jobs: int = typer.Option(1, "--jobs", "-j", help="Runs at once on this machine (local executor), each with cores / N torch threads."),
-        cpus_per_run: Optional[int] = typer.Option(None, help="CPU cores (torch threads) per run; default: cores / --jobs locally, 1 on Ray and SLURM."),
-        gpus_per_run: Optional[float] = typer.Option(None, help="GPUs per run on Ray (a fraction such as 0.25 packs runs onto one GPU) or SLURM; default: 1 when training on CUDA."),
-        address: Optional[str] = typer.Option(None, help="Ray cluster to join: auto (a running `ray start --head`) or HOST:PORT; default: start a local one."),
-        slurm_config: Optional[str] = typer.Option(None, help="YAML file of submitit parameters for --executor slurm (slurm_partition, timeout_min, gpus_per_node, ...)."),
-        slurm_partition: Optional[str] = typer.Option(None, help="SLURM partition (over --slurm-config)."),
-        slurm_time: Optional[int] = typer.Option(None, help="SLURM time limit per run in minutes (over --slurm-config)."),
+        executor: Executor = "local",
+        jobs: Jobs = 1,
+        cpus_per_run: CpusPerRun = None,
+        gpus_per_run: GpusPerRun = None,
+        address: Address = None,
+        slurm_config: SlurmConfig = None,
+        slurm_partition: SlurmPartition = None,
+        slurm_time: SlurmTime = None,
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Train the runs stored as failed again (e.g. after an out-of-memory)."),
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
@@ -243,7 +254,7 @@ def register(app: typer.Typer) -> None:
         Options given with --grid override the set's values; recipe overrides are laid over its own."""
         from suite.executors import job_device
 
-        runner = _executor_options(
+        runner = executor_options(
             executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
         )
         options = dict(
@@ -258,33 +269,11 @@ def register(app: typer.Typer) -> None:
         store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
         folds: Optional[int] = typer.Option(None, help="k of the k-fold split (the set's 5; 3 is the fewest the verdict accepts)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
-        jobs: int = typer.Option(1, "--jobs", "-j", help="Runs at once on this machine, each with cores / N torch threads."),
+        jobs: Jobs = 1,
     ) -> None:
         """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (variants/demo.yaml)."""
         from suite.executors import job_device
 
-        runner = _executor_options("local", jobs)
+        runner = executor_options("local", jobs)
         _run_all(_requests([], DEMO_SET, {"folds": folds}, {}, job_device(device, runner)), store, runner)
 
-
-def _executor_options(
-    name: str,
-    jobs: int = 1,
-    cpus_per_run: int | None = None,
-    gpus_per_run: float | None = None,
-    address: str | None = None,
-    slurm_config: str | None = None,
-    slurm_partition: str | None = None,
-    slurm_time: int | None = None,
-) -> ExecutorOptions:
-    """The executor options given, checked before anything is read or trained."""
-    slurm: dict = {}
-    if slurm_config is not None:
-        from suite.executors.slurm import load_slurm_config
-
-        slurm.update(load_slurm_config(slurm_config))
-    if slurm_partition is not None:
-        slurm["slurm_partition"] = slurm_partition
-    if slurm_time is not None:
-        slurm["timeout_min"] = slurm_time
-    return ExecutorOptions(name, jobs, cpus_per_run, gpus_per_run, address, slurm).check()
