@@ -6,21 +6,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from _executor_fixtures import TINY_ARGS, rows, tiny_request
+from _executor_fixtures import REPO, TINY_ARGS, kill_driver_mid_grid_then_rerun, rows, tiny_request
 
 from suite.errors import SuiteError
 from suite.executors import ExecutorOptions, job_device, make_executor
 from suite.runner import run_grid
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_jobs_2_gives_the_rows_of_one_process(one_thread_reference: pd.DataFrame, tmp_path: Path) -> None:
@@ -49,33 +45,13 @@ def test_a_pool_worker_killed_mid_run_is_retried_and_nothing_is_lost(tmp_path: P
 @pytest.mark.slow
 def test_driver_killed_mid_grid_with_jobs_2_resumes_without_lost_or_duplicated_rows(tmp_path: Path) -> None:
     store = tmp_path / "suite.db"
-    args = [sys.executable, "-m", "suite", "run", "-v", "resnet18+se", *TINY_ARGS, "--epochs", "3", "--jobs", "2", "--store", str(store)]
-    driver = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and driver.poll() is None and _count(store) < 2:
-        time.sleep(0.1)
-    driver.send_signal(signal.SIGKILL)
-    driver.wait()
-    kept = _count(store)
+    kept, finished, seconds = kill_driver_mid_grid_then_rerun(store, "--jobs", "2")
     assert 0 < kept < 6, "kill the grid between its first and last run"
-
-    started = time.monotonic()
-    finished = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr
-    assert time.monotonic() - started < 150  # the dead driver's claims were taken at once, not after their lease
+    assert seconds < 150  # the dead driver's claims were taken at once, not after their lease
     stored = rows(store)
     assert len(stored) == 6 and stored["key"].is_unique and set(stored["status"]) == {"done"}
     assert f"reused {kept} from the store" in " ".join(finished.stdout.split())
-
-
-def _count(store: Path) -> int:
-    if not store.exists():
-        return 0
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
-        try:
-            return db.execute("SELECT count(*) FROM runs").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The Ray executor on a real local Ray cluster (2 CPUs, shared by the module's tests): ``suite run
---address`` gives the rows of the local executor; a worker killed mid-run; Ctrl-C in the driver."""
+--address`` gives the rows of the local executor; a worker killed mid-run; Ctrl-C in the driver; the driver killed
+mid-grid (kill -9) and the same command run again."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _executor_fixtures import TINY_ARGS, rows, tiny_request
+from _executor_fixtures import REPO, TINY_ARGS, kill_driver_mid_grid_then_rerun, rows, tiny_request
 
 from suite.executors import ExecutorOptions
 from suite.runner import run_grid
@@ -23,7 +24,6 @@ from suite.store import read_runs
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.xdist_group("ray-cluster")  # one xdist worker starts the cluster and runs them all
 
-REPO = Path(__file__).resolve().parents[1]
 ON_RAY = ExecutorOptions("ray", cpus_per_run=1)
 
 
@@ -107,6 +107,18 @@ def test_suite_run_on_ray_gives_the_rows_of_the_local_executor(
     assert done.returncode == 0, done.stderr
     assert "trained 6 runs (0 failed), reused 0" in " ".join(done.stdout.split())
     pd.testing.assert_frame_equal(rows(store), one_thread_reference)  # same keys, identical metrics at 1 thread
+
+
+@pytest.mark.slow
+def test_driver_on_ray_killed_mid_grid_resumes_without_lost_or_duplicated_rows(cluster: str, tmp_path: Path) -> None:
+    store = tmp_path / "suite.db"
+    kept, finished, _ = kill_driver_mid_grid_then_rerun(store, "--executor", "ray", "--address", cluster, "--cpus-per-run", "1")
+    assert 0 < kept < 6, "kill the grid between its first and last run"
+    assert finished.returncode == 0, finished.stderr
+    assert f"reused {kept} from the store" in " ".join(finished.stdout.split())
+    stored = rows(store)
+    assert len(stored) == 6 and stored["key"].is_unique and set(stored["status"]) == {"done"}
+    assert not _ray_tasks_running()  # the dead driver's tasks ended with it
 
 
 def test_an_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
