@@ -1,6 +1,6 @@
-"""The Ray executor on a real local Ray cluster (2 CPUs, shared by the module's tests): ``suite run
---address`` gives the rows of the local executor; a worker killed mid-run; Ctrl-C in the driver; the driver killed
-mid-grid (kill -9) and the same command run again."""
+"""The Ray executor on real local Ray clusters: ``suite run --executor ray`` (a cluster of its own) gives
+the rows of the local executor; on one 2-CPU cluster shared by the other tests, a worker killed mid-run,
+Ctrl-C in the driver, and the driver killed mid-grid (kill -9) then the same command run again."""
 
 from __future__ import annotations
 
@@ -95,14 +95,11 @@ def test_ctrl_c_cancels_the_tasks_in_flight_and_the_same_grid_resumes(cluster: s
 
 
 @pytest.mark.slow
-def test_suite_run_on_ray_gives_the_rows_of_the_local_executor(
-    cluster: str, one_thread_reference: pd.DataFrame, tmp_path: Path
+def test_suite_run_on_a_local_ray_cluster_of_its_own_gives_the_rows_of_the_local_executor(
+    one_thread_reference: pd.DataFrame, tmp_path: Path
 ) -> None:
     store = tmp_path / "suite.db"
-    args = [
-        "run", "-v", "resnet18+se", *TINY_ARGS, "--executor", "ray", "--address", cluster, "--cpus-per-run", "1",
-        "--store", str(store),
-    ]  # fmt: skip
+    args = ["run", "-v", "resnet18+se", *TINY_ARGS, "--executor", "ray", "--cpus-per-run", "1", "--store", str(store)]
     done = subprocess.run([sys.executable, "-m", "suite", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "trained 6 runs (0 failed), reused 0" in " ".join(done.stdout.split())

@@ -120,7 +120,8 @@ class RayExecutor:
             else:
                 paths = [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
                 env = {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}  # workers import this very suite
-                ray.init(include_dashboard=False, runtime_env={"env_vars": env}, **quiet)
+                # "local": a new cluster even where RAY_ADDRESS or an earlier `ray start` names one
+                ray.init(address="local", include_dashboard=False, runtime_env={"env_vars": env}, **quiet)
         except (OSError, RuntimeError, ValueError) as err:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
             raise SuiteError(
