@@ -9,23 +9,15 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
 from suite.reports import _format
 from suite.reports._common import family_text, scope_text, verdict_text
 from suite.reports.across import CELL_NOTE, AcrossReport
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
-from suite.spec import compact
 from suite.verdict import Comparison
 
 
-def _label(variant: str) -> str:
-    """The variant's compact spec; a stored spec this version cannot resolve is shown as stored."""
-    try:
-        return compact(variant)
-    except SuiteError:
-        return variant
 
 
 def _caption(section: Section) -> str:
@@ -51,7 +43,7 @@ def _cost_cells(comp: Comparison) -> list[str]:
 
 def _table(section: Section, title: str, stacked: bool) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD if stacked else box.HEAVY_HEAD, padding=(0, 1))
-    longest = max(len(_label(c.variant)) for c in section.comparisons)
+    longest = max(len(_format.spec_label(c.variant)) for c in section.comparisons)
     table.add_column("variant", min_width=min(longest, 16 if stacked else 32), overflow="fold")
     return table
 
@@ -76,7 +68,7 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
         table.add_row(*row)
         for comp in setting.comparisons:
             cells = [
-                escape(_label(comp.variant)),
+                escape(_format.spec_label(comp.variant)),
                 *([] if stacked else [_format.runs(comp)]),
                 _format.mean_sd(comp.variant_mean, comp.variant_sd, metric).replace(" ±", join + "±"),
                 _format.gain_ci(comp).replace(" [", join + "["),
@@ -95,7 +87,7 @@ def _cost_table(section: Section) -> Table:
         table.add_column(name, justify="right")
     for comp in section.comparisons:
         cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
-        table.add_row(escape(_label(comp.variant)), _format.probability(comp.prob_above_delta), *cells)
+        table.add_row(escape(_format.spec_label(comp.variant)), _format.probability(comp.prob_above_delta), *cells)
     return table
 
 
@@ -115,9 +107,13 @@ def print_report(console: Console, report: Report) -> None:
         console.print(f"[dim]{escape(_caption(section))}[/]")
         for comp in section.comparisons:
             if comp.reason:
-                console.print(f"[yellow]{escape(_label(comp.variant))}[/]: {escape(comp.reason)}")
+                console.print(f"[yellow]{escape(_format.spec_label(comp.variant))}[/]: {escape(comp.reason)}")
         console.print()
     console.print(f"[dim]{escape(scope_text(report))}[/]")
+    if report.study is not None:
+        from suite.reports.terminal_study import print_study
+
+        print_study(console, report.study)
 
 
 def print_across(console: Console, across: AcrossReport) -> None:
