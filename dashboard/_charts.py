@@ -133,7 +133,7 @@ def sweep_heatmap(cells: pd.DataFrame, columns: list[str], delta: float, gain_ti
         x=alt.X("column:N", sort=columns, title="module : mode", axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("position:N", sort=order, title="position (shallow to deep; /stride)"),
     )
-    rect = base.mark_rect(stroke="#ffffff", strokeWidth=2).encode(
+    rect = base.mark_rect(stroke="#d0d7de", strokeWidth=1).encode(
         color=alt.Color(
             "gain:Q", title=gain_title, scale=alt.Scale(scheme="redblue", domain=[-limit, limit], domainMid=0)
         ),
@@ -147,7 +147,7 @@ def sweep_heatmap(cells: pd.DataFrame, columns: list[str], delta: float, gain_ti
         ],
     ).add_params(pick)
     text = base.mark_text(fontSize=18, fontWeight="bold").encode(text="mark:N", color=alt.value("#1f2328"))
-    return (rect + text).properties(height=40 + 34 * len(order))
+    return (rect + text).properties(height=alt.Step(44))  # one 44 px band per position
 
 
 def effect_bars(effects: pd.DataFrame, delta: float, gain_title: str) -> alt.LayerChart:
