@@ -85,9 +85,11 @@ def _cost_table(section: Section) -> Table:
     table = _table(section, f"{section.title} · P(gain > δ) and cost added over the baseline", stacked=True)
     for name in ("P(>δ)", "params +", "GMACs +", "latency +"):
         table.add_column(name, justify="right")
-    for comp in section.comparisons:
-        cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
-        table.add_row(escape(_format.spec_label(comp.variant)), _format.probability(comp.prob_above_delta), *cells)
+    for setting in section.settings:
+        for comp in setting.comparisons:
+            cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
+            name = _format.spec_label(comp.variant) + (f"\n({setting.label})" if setting.label else "")
+            table.add_row(escape(name), _format.probability(comp.prob_above_delta), *cells)
     return table
 
 
