@@ -50,8 +50,8 @@ def ablation_request(spec: str = ABLATION, seeds: int = 1) -> StudyRequest:
     return StudyRequest("ablation", grid_request(subsets[1:], seeds), (1.0,), design)
 
 
-def fractions_request() -> StudyRequest:
-    return StudyRequest("fractions", grid_request(["unet+se"]), FRACTIONS)
+def fractions_request(variants: tuple[str, ...] = ("unet+se",)) -> StudyRequest:
+    return StudyRequest("fractions", grid_request(list(variants)), FRACTIONS)
 
 
 def write_study(path: Path, request: StudyRequest, value: Value, wall_s: float = 1.0) -> PlannedStudy:

@@ -15,7 +15,7 @@ from suite.reports.model import build_report
 from suite.reports.style import style
 from suite.spec import key
 from suite.store import read_runs, read_studies
-from test_dashboard import APP, chart_data, open_app
+from test_dashboard import chart_data, open_app
 
 
 @pytest.fixture(scope="module")

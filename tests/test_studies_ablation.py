@@ -3,7 +3,6 @@ and the false "synergy holds" rate on simulated no-interaction data (printed: ``
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -11,9 +10,7 @@ import pytest
 from scipy import stats
 
 from _study_fixtures import ABLATION, ablation_request, noisy, write_study
-from suite import _stats
 from suite.errors import SuiteError
-from suite.metric_catalog import metric_info
 from suite.reports.model import build_report
 from suite.spec import canonical, key
 from suite.store import read_runs

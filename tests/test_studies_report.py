@@ -27,8 +27,8 @@ DEC1 = key("unet+se@dec1")
 ENC1_RESIDUAL = key("unet+se@enc1:residual")
 
 
-def invoke(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args), env={"COLUMNS": "200"}, catch_exceptions=False)
+def invoke(*args: str, columns: int = 200) -> str:
+    result = CliRunner().invoke(cli, list(args), env={"COLUMNS": str(columns)}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -69,7 +69,7 @@ def test_compare_study_prints_the_position_table_and_summary(store):
     study = _study(store, "sweep")
     text = invoke("compare", "--store", str(store), "--study", study.name)
     table = build_report(read_runs(store, status=None), study=study).study.positions[0]
-    assert f"Position sweep · shapes · dice" in text and "dec1 (/1)" in text
+    assert "Position sweep · shapes · dice" in text and "dec1 (/1)" in text
     for comp in table.cells.values():
         assert f"{_format.gain_ci(comp)} {style(comp.verdict).mark}" in text
     for line in table.summaries():
@@ -138,3 +138,33 @@ def test_dry_run_prints_the_size_and_creates_no_store(tmp_path):
                   "--store", str(store), "--dry-run")  # fmt: skip
     assert "ablation ablation-" in text and "4 specs x 3 folds x 1 seed(s) x 1 fraction(s) = 12 runs" in text
     assert "dry run: nothing trained" in text and not store.parent.exists()
+
+
+def test_the_curves_of_several_variants_share_one_table_per_dataset_and_metric(tmp_path):
+    path = tmp_path / "suite.db"
+    variants = (key("unet+se@dec1"), key("unet+cbam@dec1"))
+    planned = write_study(path, fractions_request(variants), noisy({variants[0]: 0.03}, seed=4))
+    view = build_report(read_runs(path, status=None), study=planned.study).study
+    (group,) = view.curve_groups()  # the report's metric (dice) on shapes: one table for both variants
+    assert [c.variant for c in group] == [c.variant for c in view.curves] and {c.variant for c in group} == set(variants)
+    text = invoke("compare", "--store", str(path), "--study", planned.study.name)
+    assert text.count("Gain by train fraction · shapes · dice") == 1
+    md = invoke("report", "--store", str(path), "--study", planned.study.name, "--format", "md")
+    assert md.count("| variant | fraction | n_train |") == 1
+    for curve in view.curves:
+        assert curve.summary() in " ".join(text.split()) and curve.summary() in md
+        for point in curve.points:
+            assert _format.gain_ci(point.comparison) in md
+    table = md.split("| variant | fraction |")[1].split("\n\n")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == len(variants) * len(planned.grids)  # one row per (variant, fraction)
+    labels = [row.split("|")[1].strip() for row in rows]
+    assert labels == [_format.spec_label(v) for v in (c.variant for c in view.curves) for _ in planned.grids]
+    narrow = invoke("compare", "--store", str(path), "--study", planned.study.name, columns=80)
+    assert max(map(len, narrow.splitlines())) <= 80  # CI logs: a stacked table per variant, nothing cut off
+    for curve in view.curves:
+        assert f"Gain by train fraction · shapes · dice · {_format.spec_label(curve.variant)}" in narrow
+        for point in curve.points:
+            gain, ci = _format.gain_ci(point.comparison).split(" ", 1)
+            assert gain in narrow and ci in narrow
+            assert all(word in narrow.split() for word in point.comparison.verdict.split())  # folded at spaces only

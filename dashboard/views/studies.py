@@ -63,8 +63,7 @@ def _open_variant(frame, key: str, selected: list[dict] | None = None) -> None:
 
 
 for number, table in enumerate(shown.positions):
-    title = f"Position sweep · {table.dataset} · {table.metric}" + (f" · {table.setting}" if table.setting else "")
-    st.markdown(f"#### {title}")
+    st.markdown(f"#### {_study_text.position_title(table)}")
     cells = position_frame(table)
     if cells.empty:
         st.info("No cell of this sweep has results yet.")
@@ -82,7 +81,7 @@ for number, table in enumerate(shown.positions):
     _open_variant(cells, f"sweep_variant_{number}", event.selection.get("cell") if event else None)
 
 for number, table in enumerate(shown.effects):
-    st.markdown(f"#### Ablation effects · {table.dataset} · {table.metric}")
+    st.markdown(f"#### {_study_text.effects_title(table)}")
     effects = effects_frame(table)
     tested = effects[effects["gain"].notna()]
     if tested.empty:
@@ -99,17 +98,14 @@ for number, table in enumerate(shown.effects):
     if subsets:
         _open_variant(comparisons_frame(subsets), f"ablation_variant_{number}")
 
-curves_by_task: dict[tuple[str, str], list] = {}
-for curve in shown.curves:
-    curves_by_task.setdefault((curve.dataset, curve.metric), []).append(curve)
-for number, ((dataset, metric), curves) in enumerate(curves_by_task.items()):
-    st.markdown(f"#### Gain by train fraction · {dataset} · {metric}")
+for number, curves in enumerate(shown.curve_groups()):
+    st.markdown(f"#### {_study_text.curves_title(curves)}")
     points = curve_frame(curves)
     delta = curves[0].points[0].comparison.delta
-    chart = fraction_curve(points[points["gain"].notna()], delta, f"gain in {axis_title(metric)}")
+    chart = fraction_curve(points[points["gain"].notna()], delta, f"gain in {axis_title(curves[0].metric)}")
     st.altair_chart(chart, width="stretch")
+    st.caption(_study_text.curves_caption(curves))
     for curve in curves:
-        st.caption(_study_text.curve_caption(curve))
         st.markdown(f"**{curve.summary()}**")
     _open_variant(points, f"fraction_variant_{number}")
 

@@ -1,4 +1,4 @@
-"""Text of a study's tables that every view shares: headers, cells and captions of the position table,
+"""Text of a study's tables that every view shares: titles, headers, cells and captions of the position table,
 the effects table and the fraction curve, as plain strings (each view adds its own marks and colours)."""
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ from suite.studies.effects import Effect
 from suite.verdict import Comparison
 
 EFFECT_HEADER = ("effect", "of", "gain [95% CI]", "p (Holm)", "won", "verdict")
-CURVE_HEADER = ("train fraction", "n_train", "mean ± sd", "gain [95% CI]", "p (Holm)", "folds won", "verdict")
+CURVE_HEADER = ("variant", "fraction", "n_train", "mean ± sd", "gain [95% CI]", "p (Holm)", "won", "verdict")
+
+
+def position_title(table: PositionTable) -> str:
+    return f"Position sweep · {table.dataset} · {table.metric}" + (f" · {table.setting}" if table.setting else "")
+
+
+def effects_title(table: EffectTable) -> str:
+    return f"Ablation effects · {table.dataset} · {table.metric}"
 
 
 def position_label(table: PositionTable, position: str) -> str:
@@ -66,9 +74,10 @@ def effects_caption(table: EffectTable) -> str:
     )
 
 
-def curve_cells(point: CurvePoint) -> list[str]:
+def curve_cells(curve: FractionCurve, point: CurvePoint) -> list[str]:
     comp = point.comparison
     return [
+        _format.spec_label(curve.variant),
         f"{point.fraction:g}",
         "–" if point.n_train is None else f"{point.n_train:.0f}",
         _format.mean_sd(comp.variant_mean, comp.variant_sd, comp.metric),
@@ -79,11 +88,16 @@ def curve_cells(point: CurvePoint) -> list[str]:
     ]
 
 
-def curve_caption(curve: FractionCurve) -> str:
-    info = metric_info(curve.metric)
+def curves_title(curves: list[FractionCurve]) -> str:
+    return f"Gain by train fraction · {curves[0].dataset} · {curves[0].metric}"
+
+
+def curves_caption(curves: list[FractionCurve]) -> str:
+    info = metric_info(curves[0].metric)
+    baselines = ", ".join(dict.fromkeys(curve.baseline for curve in curves))
     return (
-        f"{_format.spec_label(curve.variant)} against {curve.baseline} on {curve.dataset} by train fraction: each fold's training part "
+        f"Each variant against {baselines} on {curves[0].dataset} by train fraction: each fold's training part "
         "subsampled (nested, stratified by class, from the split seed; n_train: mean training images per fold), "
-        "the validation fold untouched; "
-        f"{info.unit_text}; gain with its {_stats.CI_LEVEL:.0%} CI, verdicts in the study's family."
+        f"the validation fold untouched, the recipe's epochs kept; {info.unit_text}; gain with its "
+        f"{_stats.CI_LEVEL:.0%} CI, verdicts in the study's family."
     )

@@ -129,16 +129,18 @@ def _study(view: StudyView) -> list[str]:
         parts.append("</tbody></table></div>")
         parts.append(f'<p class="notes">{escape(_study_text.effects_caption(table))}</p>')
         parts += [f"<p><strong>{escape(line)}</strong></p>" for line in table.summaries()]
-    for curve in view.curves:
+    for curves in view.curve_groups():
+        parts.append(f"<h3>{escape(_study_text.curves_title(curves))}</h3>")
         parts.append(f'<div class="wide"><table>{_header(_study_text.CURVE_HEADER)}<tbody>')
-        for point in curve.points:
-            text = _study_text.curve_cells(point)
-            cells = [f"<td>{escape(c)}</td>" for c in text[:-1]]
-            cells.append(f'<td class="verdict">{_badge(point.comparison, text[-1])}</td>')
-            parts.append("<tr>" + "".join(cells) + "</tr>")
+        for curve in curves:
+            for point in curve.points:
+                text = _study_text.curve_cells(curve, point)
+                cells = [f"<td>{escape(c)}</td>" for c in text[:-1]]
+                cells.append(f'<td class="verdict">{_badge(point.comparison, text[-1])}</td>')
+                parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</tbody></table></div>")
-        parts.append(f'<p class="notes">{escape(_study_text.curve_caption(curve))}</p>')
-        parts.append(f"<p><strong>{escape(curve.summary())}</strong></p>")
+        parts.append(f'<p class="notes">{escape(_study_text.curves_caption(curves))}</p>')
+        parts += [f"<p><strong>{escape(curve.summary())}</strong></p>" for curve in curves]
     return parts
 
 

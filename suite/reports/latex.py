@@ -163,16 +163,18 @@ def _study(view: StudyView) -> list[str]:
         caption = escape(_study_text.effects_caption(table)) + " " + " ".join(escape(l) + "." for l in table.summaries())
         lines += _booktabs(caption, f"{_label(view.name)}-{_label(table.dataset)}-effects", header, rows,
                            ("l" if settings else "") + "llrrrl")  # fmt: skip
-    for curve in view.curves:
+    for number, curves in enumerate(view.curve_groups()):
         rows = []
-        for point in curve.points:
-            text = _study_text.curve_cells(point)
-            comp = point.comparison
-            rows.append([escape(text[0]), escape(text[1]), _number(text[2]), _number(text[3]), _number(text[4]),
-                         escape(text[5]), f"{_mark(comp.verdict if comp.has_stats else None)} {escape(text[6])}"])  # fmt: skip
-        header = ["Fraction", "$n_\\mathrm{train}$", "Mean", "Gain [95\\% CI]", r"$p_\mathrm{Holm}$", "Wins", "Verdict"]
-        caption = escape(_study_text.curve_caption(curve)) + " " + escape(curve.summary()) + "."
-        lines += _booktabs(caption, f"{_label(view.name)}-{_label(curve.variant)}", header, rows, "rrrrrrl")
+        for curve in curves:
+            for point in curve.points:
+                text = _study_text.curve_cells(curve, point)
+                comp = point.comparison
+                rows.append([rf"\texttt{{{escape(text[0])}}}", escape(text[1]), escape(text[2]), _number(text[3]),
+                             _number(text[4]), _number(text[5]), escape(text[6]),
+                             f"{_mark(comp.verdict if comp.has_stats else None)} {escape(text[7])}"])  # fmt: skip
+        header = ["Variant", "Fraction", "$n_\\mathrm{train}$", "Mean", "Gain [95\\% CI]", r"$p_\mathrm{Holm}$", "Wins", "Verdict"]
+        caption = " ".join([escape(_study_text.curves_caption(curves))] + [escape(c.summary()) + "." for c in curves])
+        lines += _booktabs(caption, f"{_label(view.name)}-fractions-{number}", header, rows, "lrrrrrrl")
     return lines
 
 

@@ -78,14 +78,16 @@ def _study(view: StudyView) -> list[str]:
         lines += ["", f"<sub>{_study_text.effects_caption(table)}</sub>", ""]
         lines += [f"Refused: {refused[0]}", ""] if refused else []
         lines += [f"**{line}**<br>" for line in table.summaries()] + [""]
-    for curve in view.curves:
+    for curves in view.curve_groups():
         lines += [_row(list(_study_text.CURVE_HEADER)), "|" + "---|" * len(_study_text.CURVE_HEADER)]
-        for point in curve.points:
-            cells = _study_text.curve_cells(point)
-            comp = point.comparison
-            cells[6] = _marked(f"**{cells[6]}**", comp.verdict if comp.has_stats else None)
-            lines.append(_row(cells))
-        lines += ["", f"<sub>{_study_text.curve_caption(curve)}</sub>", "", f"**{curve.summary()}**", ""]
+        for curve in curves:
+            for point in curve.points:
+                cells = _study_text.curve_cells(curve, point)
+                comp = point.comparison
+                cells[7] = _marked(f"**{cells[7]}**", comp.verdict if comp.has_stats else None)
+                lines.append(_row(cells))
+        lines += ["", f"<sub>{_study_text.curves_caption(curves)}</sub>", ""]
+        lines += [f"**{curve.summary()}**<br>" for curve in curves] + [""]
     return lines
 
 

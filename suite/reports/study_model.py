@@ -140,6 +140,13 @@ class StudyView:
             f"train fractions {fractions}; recorded {self.created_at}"
         )
 
+    def curve_groups(self) -> list[list[FractionCurve]]:
+        """The curves of one dataset and metric together (one table, one chart)."""
+        groups: dict[tuple[str, str], list[FractionCurve]] = {}
+        for curve in self.curves:
+            groups.setdefault((curve.dataset, curve.metric), []).append(curve)
+        return list(groups.values())
+
     def summaries(self) -> list[str]:
         lines = [line for table in self.positions for line in table.summaries()]
         lines += [line for table in self.effects for line in table.summaries()]

@@ -5,7 +5,7 @@ for a table, gains and their CIs stack on two lines, as the verdict table's do."
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
@@ -29,8 +29,7 @@ def _stack(text: str, stacked: bool) -> str:
 
 
 def _position_table(table: PositionTable, stacked: bool) -> Table:
-    title = f"Position sweep · {table.dataset} · {table.metric}" + (f" · {table.setting}" if table.setting else "")
-    grid = Table(title=title, box=box.HEAVY_HEAD, padding=(0, 1))
+    grid = Table(title=_study_text.position_title(table), box=box.HEAVY_HEAD, padding=(0, 1))
     grid.add_column("position", no_wrap=True)
     for column in table.columns:
         grid.add_column(column, justify="right", no_wrap=True)
@@ -46,7 +45,7 @@ def _position_table(table: PositionTable, stacked: bool) -> Table:
 
 
 def _effects_table(table: EffectTable, stacked: bool) -> Table:
-    grid = Table(title=f"Ablation effects · {table.dataset} · {table.metric}", box=box.HEAVY_HEAD, padding=(0, 1))
+    grid = Table(title=_study_text.effects_title(table), box=box.HEAVY_HEAD, padding=(0, 1))
     settings = list(dict.fromkeys(effect.setting for effect in table.effects))
     if len(settings) > 1:
         grid.add_column("setting", no_wrap=True)
@@ -61,17 +60,36 @@ def _effects_table(table: EffectTable, stacked: bool) -> Table:
     return grid
 
 
-def _curve_table(curve: FractionCurve, stacked: bool) -> Table:
-    title = f"Gain by train fraction · {_format.spec_label(curve.variant)} · {curve.dataset} · {curve.metric}"
-    grid = Table(title=title, box=box.HEAVY_HEAD, padding=(0, 1))
-    for index, name in enumerate(_study_text.CURVE_HEADER):
-        grid.add_column(name, justify="left" if index == 6 else "right", no_wrap=index != 6, overflow="fold")
-    for point in curve.points:
-        text = _study_text.curve_cells(point)
+def _curve_rows(grid: Table, curve: FractionCurve, stacked: bool) -> None:
+    for number, point in enumerate(curve.points):
+        text = _study_text.curve_cells(curve, point)
         cells = [escape(cell) for cell in text]
-        cells[3] = _stack(cells[3], stacked)
-        cells[6] = _coloured(text[6], point.comparison.verdict if point.comparison.has_stats else None)
-        grid.add_row(*cells)
+        cells[3], cells[4] = (cells[3].replace(" ± ", "\n± "), _stack(cells[4], True)) if stacked else cells[3:5]
+        cells[7] = _coloured(text[7], point.comparison.verdict if point.comparison.has_stats else None)
+        cells[0] = cells[0] if number == 0 else ""
+        grid.add_row(*(cells[1:] if stacked else cells), end_section=number == len(curve.points) - 1)
+
+
+def _curve_table(curves: list[FractionCurve], stacked: bool) -> Table | Group:
+    """One table for the curves of one dataset and metric; on a narrow console, one stacked table per variant."""
+    if stacked:
+        return Group(*(_curve_variant_table(curves, curve) for curve in curves))
+    grid = Table(title=_study_text.curves_title(curves), box=box.HEAVY_HEAD, padding=(0, 1))
+    for index, name in enumerate(_study_text.CURVE_HEADER):
+        text = index in (0, 7)
+        grid.add_column(name, justify="left" if text else "right", no_wrap=not text, overflow="fold")
+    for curve in curves:
+        _curve_rows(grid, curve, False)
+    return grid
+
+
+def _curve_variant_table(curves: list[FractionCurve], curve: FractionCurve) -> Table:
+    title = f"{_study_text.curves_title(curves)} · {_format.spec_label(curve.variant)}"
+    grid = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    for name in _study_text.CURVE_HEADER[1:-1]:
+        grid.add_column(name.replace(" (Holm)", ""), justify="right", no_wrap=True)
+    grid.add_column(_study_text.CURVE_HEADER[-1], overflow="fold")
+    _curve_rows(grid, curve, True)
     return grid
 
 
@@ -100,7 +118,8 @@ def print_study(console: Console, view: StudyView) -> None:
             console.print(f"[yellow]refused[/]: {escape(refused.reason)}")
         for line in table.summaries():
             console.print(f"[bold]{escape(line)}[/]")
-    for curve in view.curves:
-        _print(console, _curve_table, curve)
-        console.print(f"[dim]{escape(_study_text.curve_caption(curve))}[/]")
-        console.print(f"[bold]{escape(curve.summary())}[/]")
+    for curves in view.curve_groups():
+        _print(console, _curve_table, curves)
+        console.print(f"[dim]{escape(_study_text.curves_caption(curves))}[/]")
+        for curve in curves:
+            console.print(f"[bold]{escape(curve.summary())}[/]")
