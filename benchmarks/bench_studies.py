@@ -11,6 +11,9 @@ markdown row per command: the command, the runs trained, the wall seconds from s
 3. ``suite sweep unet+se --points enc1,enc3,enc5,dec1,dec3 --modes after,residual --dataset shapes --folds 3``
    (33 runs).
 
+Settings: the quick profiles, with the U-Net on shapes trimmed as ``suite demo`` trims it (32 px, width 8,
+8 epochs: the quick profile is sized for 64 px membrane images); ``--full-recipe`` drops the trim.
+
 Threads: the child processes inherit ``OMP_NUM_THREADS`` (on a busy 2-core machine, 1 thread trains
 these small networks fastest).
 """
@@ -32,20 +35,23 @@ COMMANDS = {
     "ablate": "ablate unet+se@encoder+cbam@decoder --dataset shapes --folds 3",
     "sweep": "sweep unet+se --points enc1,enc3,enc5,dec1,dec3 --modes after,residual --dataset shapes --folds 3",
 }
+SHAPES_TRIM = "--image-size 32 --epochs 8 --set model.width=8"  # as variants/demo.yaml trims the U-Net on shapes
 
 
 def load() -> str:
     return f"{os.getloadavg()[0]:.2f}"
 
 
-def row(name: str, command: str, folder: Path) -> str:
+def row(name: str, command: str, folder: Path, trim: bool) -> str:
     store = folder / f"{name}.db"
     before = load()
+    if trim and "shapes" in command:
+        command = f"{command} {SHAPES_TRIM}"
     started = time.perf_counter()
     with (folder / f"{name}.out").open("w") as out:
         subprocess.run(
             [sys.executable, "-m", "suite", *command.split(" "), "--store", str(store)],
-            check=True, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1"},
+            check=True, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
         )  # fmt: skip
     seconds = time.perf_counter() - started
     runs = len(read_runs(str(store), status=None))
@@ -56,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="Folder for the stores and outputs (default: temporary).")
     parser.add_argument("--only", choices=list(COMMANDS), action="append", help="Run only these commands.")
+    parser.add_argument("--full-recipe", action="store_true", help="The U-Net's quick profile on shapes, untrimmed.")
     args = parser.parse_args()
     folder = args.out or Path(tempfile.mkdtemp(prefix="bench-studies-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,7 +72,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, command in COMMANDS.items():
         if not args.only or name in args.only:
-            print(row(name, command, folder), flush=True)
+            print(row(name, command, folder, trim=not args.full_recipe), flush=True)
 
 
 if __name__ == "__main__":
