@@ -18,7 +18,7 @@ import sys
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-from suite.commands import build, compare, dashboard, data, run, studies
+from suite.commands import build, calibrate, compare, dashboard, data, run, studies
 from suite.errors import Interrupted, SuiteError
 
 app = typer.Typer(
@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for commands in (build, data, run, studies, compare, dashboard):
+for commands in (build, data, run, studies, calibrate, compare, dashboard):
     commands.register(app)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

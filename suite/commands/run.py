@@ -108,13 +108,21 @@ def _requests(variants: list[str], grid: str | None, given: dict, overrides: dic
 
 
 def run_studies(
-    requests: list[StudyRequest], store: str | None, executor: str, retry_failed: bool = False, dry_run: bool = False
-) -> None:
+    requests: list[StudyRequest],
+    store: str | None,
+    executor: str,
+    retry_failed: bool = False,
+    dry_run: bool = False,
+    summarize: bool = True,
+) -> list[GridOutcome]:
     """Train each study in turn; every one is checked first, so a mistake in the last one stops the
-    command before the first one trains. A signal stops it with the count of the runs kept."""
+    command before the first one trains. A signal stops it with the count of the runs kept.
+    ``summarize``: print each study's report after it (``suite calibrate`` prints its own table).
+    Returns the outcome of every grid trained (none on a dry run)."""
     from suite.studies.plan import check_study
 
     planned: list[set[str]] = []
+    outcomes = []
     try:
         for request in requests:
             check_study(request)
@@ -123,9 +131,10 @@ def run_studies(
                 grid = request.grid
                 changed = ", ".join(f"{k}={v}" for k, v in grid.overrides.items()) or "none"
                 console.rule(f"{', '.join(grid.variants)} on {grid.dataset} ({grid.profile} profile; overrides: {changed})")
-            _run(request, store, executor, planned, retry_failed, dry_run)
+            outcomes += _run(request, store, executor, planned, retry_failed, dry_run, summarize)
     except Interrupted as err:
         raise Interrupted(err.signum, runs_kept(store, planned)) from None
+    return outcomes
 
 
 def runs_kept(store: str | None, planned: list[set[str]]) -> int:
@@ -138,8 +147,14 @@ def runs_kept(store: str | None, planned: list[set[str]]) -> int:
 
 
 def _run(
-    request: StudyRequest, store: str | None, executor: str, planned: list[set[str]], retry_failed: bool, dry_run: bool
-) -> GridOutcome | None:
+    request: StudyRequest,
+    store: str | None,
+    executor: str,
+    planned: list[set[str]],
+    retry_failed: bool,
+    dry_run: bool,
+    summarize: bool = True,
+) -> list[GridOutcome]:
     """Plan the study, say its size and time estimate, then (unless ``dry_run``) train its grids and show its report."""
     from suite.runner import train_grid
     from suite.studies.plan import describe_size, plan_study
@@ -149,12 +164,12 @@ def _run(
     console.print(line)
     if dry_run:
         console.print(f"dry run: nothing trained; the same command without --dry-run trains {todo} run(s)")
-        return None
+        return []
     started = time.perf_counter()
-    trained = failed = skipped = 0
+    outcomes = []
     with GridProgress(planned) as bars:
         for _, grid in study.grids:
-            outcome = train_grid(
+            outcomes.append(train_grid(
                 grid,
                 study.study,
                 request.grid.device,
@@ -164,14 +179,15 @@ def _run(
                 on_progress=bars.on_progress,
                 on_record=bars.on_record,
                 retry_failed=retry_failed,
-            )
-            trained, failed, skipped = trained + outcome.trained, failed + outcome.failed, skipped + outcome.skipped
+            ))  # fmt: skip
+    trained, failed, skipped = (sum(getattr(o, name) for o in outcomes) for name in ("trained", "failed", "skipped"))
     console.print(
         f"trained {trained} runs ({failed} failed), reused {skipped} from the store "
         f"in {time.perf_counter() - started:.0f} s"
     )
-    _summarize(outcome)
-    return outcome
+    if summarize:
+        _summarize(outcomes[-1])
+    return outcomes
 
 
 def _summarize(outcome: GridOutcome) -> None:
@@ -179,10 +195,11 @@ def _summarize(outcome: GridOutcome) -> None:
     ``suite compare --study`` shows them."""
     from suite.commands.compare import print_report
     from suite.reports.model import build_report
-    from suite.store import read_runs
+    from suite.store import read_calibrations, read_runs
 
     runs = read_runs(outcome.store_path, status=None, dataset=outcome.grid.dataset)
-    print_report(console, build_report(runs, study=outcome.study))
+    calibrations = read_calibrations(outcome.store_path)
+    print_report(console, build_report(runs, study=outcome.study, calibrations=calibrations))
     console.print(
         f"store: {outcome.store_path}  (study {outcome.study.name}: suite compare --study {outcome.study.name}; "
         "suite report / suite dashboard read it too)"

@@ -14,6 +14,7 @@ from pathlib import Path
 from suite.reports.across import AcrossReport
 from suite.reports.model import Report
 from suite.reports.study_model import StudyView
+from suite.studies.calibrate import Calibration
 from suite.verdict import Comparison
 
 SCHEMA_VERSION = "2.1"  # 2.1: the study a report was built for, with its own tables
@@ -34,8 +35,12 @@ def to_document(report: Report) -> dict:
             {
                 "dataset": section.dataset,
                 "metric": section.metric,
+                "folds": section.folds,
                 "families": [{"name": name, "size": size} for name, size in section.families()],
-                "settings": [{"baseline": s.baseline, "label": s.label} for s in section.settings],
+                "settings": [
+                    {"baseline": s.baseline, "label": s.label, "calibration": _calibration(s.calibration)}
+                    for s in section.settings
+                ],
             }
             for section in report.sections
         ],
@@ -100,6 +105,16 @@ def study_document(view: StudyView) -> dict:
             for c in view.curves
         ],
     }
+
+
+def _calibration(calibration: Calibration | None) -> dict | None:
+    if calibration is None:
+        return None
+    arms = {
+        arm.name: {"false_holds": asdict(arm.holds), "any_claim": asdict(arm.claims), "verdicts": list(arm.verdicts)}
+        for arm in calibration.arms.values()
+    }
+    return {"split_seeds": len(calibration.split_seeds), "k": calibration.k, "created_at": calibration.created_at, "arms": arms}
 
 
 def render(report: Report) -> str:
