@@ -107,7 +107,31 @@ def run_grid(
     on_waiting: Callable[[int], None] | None = None,
     lease_s: float | None = None,
 ) -> GridOutcome:
-    """Plan ``request``, train what the store lacks, write each record as it finishes.
+    """Plan ``request``, train what the store lacks, write each record as it finishes (``train_grid``)."""
+    grid = plan(request)
+    study = grid_study_of(request, grid)
+    return train_grid(
+        grid, study, request.device, store_path, executor, on_plan, on_progress, on_record, retry_failed,
+        on_reused, on_waiting, lease_s,
+    )  # fmt: skip
+
+
+def train_grid(
+    grid: Grid,
+    study: Study,
+    device: str,
+    store_path: str | None = None,
+    executor: str | ExecutorOptions = "local",
+    on_plan: Callable[[Grid, int], None] | None = None,
+    on_progress: Callable[[Job, dict], None] | None = None,
+    on_record: Callable[[RunRecord], None] | None = None,
+    retry_failed: bool = False,
+    on_reused: Callable[[str], None] | None = None,
+    on_waiting: Callable[[int], None] | None = None,
+    lease_s: float | None = None,
+) -> GridOutcome:
+    """Record ``study`` (the grid's, or a sweep, ablation or small-data study the grid is part of), then
+    train the jobs of the planned ``grid`` that the store lacks, writing each record as it finishes.
 
     ``retry_failed``: also train the runs stored as failed (same key), replacing their rows.
     ``on_reused(key)``: a run another driver stored while this grid ran; ``on_waiting(n)``: the number
@@ -120,10 +144,9 @@ def run_grid(
     from suite.store import Store, provenance
 
     lease = lease_seconds(lease_s)
-    runner = make_executor(executor, request.device)
-    grid = plan(request)
+    runner = make_executor(executor, device)
     with Store(store_path) as store:
-        study = store.add_study(grid_study_of(request, grid))
+        study = store.add_study(study)
         retry = failed_stamps(store) if retry_failed else {}
         stored = store.keys()
         todo = [job for job in grid.jobs if job.key not in stored or job.key in retry]
@@ -131,7 +154,7 @@ def run_grid(
             on_plan(grid, len(todo))
         owner = current_owner()
         context = {**provenance(sys.argv), "claim_owner": str(owner)}
-        costs = measure_costs(todo, grid, request.device) if todo else {}
+        costs = measure_costs(todo, grid, device) if todo else {}
         reused = (lambda job: on_reused(job.key)) if on_reused else None
         queue = ClaimQueue(store, todo, owner, lease, retry, reused, on_waiting)
         trained = failed = overtaken = 0

@@ -97,8 +97,13 @@ def test_executor_defaults_follow_the_cores_and_the_device() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["run", "-v", "resnet18+se", *TINY_ARGS], ["calibrate", "-b", "resnet18", "--dataset", "digits", "--device", "cpu"]],
-    ids=["run", "calibrate"],
+    [
+        ["run", "-v", "resnet18+se", *TINY_ARGS],
+        ["sweep", "resnet18+se", *TINY_ARGS],
+        ["ablate", "resnet18+se@blocks1+eca@blocks2", *TINY_ARGS],
+        ["calibrate", "-b", "resnet18", "--dataset", "digits", "--device", "cpu"],
+    ],
+    ids=["run", "sweep", "ablate", "calibrate"],
 )
 def test_cli_refuses_a_bad_executor_option_before_touching_the_store(command: list[str], tmp_path: Path) -> None:
     store = tmp_path / "suite.db"

@@ -49,7 +49,7 @@ def test_slurm_settings_file_is_read_and_bad_ones_are_one_line(tmp_path: Path) -
 
 
 def test_slurm_options_override_the_file_and_are_refused_for_other_executors(tmp_path: Path) -> None:
-    from suite.commands._executor_flags import executor_options
+    from suite.commands._grid_options import executor_options
 
     config = tmp_path / "slurm.yaml"
     config.write_text("slurm_partition: cpu\ntimeout_min: 30\nmem_gb: 8\n")
