@@ -21,12 +21,17 @@ spec's value wins. The recipe itself is unchanged, so a baseline and its variant
 
 Several insertions at one point apply in spec order. Every placement is recorded with the channels,
 stride and layout it was built for, its resolved hyperparameters and its parameter count.
+
+The module is callable: ``suite.build(spec, num_classes=..., image_size=...)`` is the Python API's
+``suite.api.build`` (an attribute ``build`` of the package would be replaced by this module on import).
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import sys
+import types
 from dataclasses import dataclass, field
 
 from torch import nn
@@ -37,6 +42,11 @@ from suite.errors import SuiteError
 from suite.kinds import GATED, KINDS, input_stride, point_args, ungated_form
 from suite.modules import build_module, module_defaults, resolved_hparams
 from suite.spec import Composite, Insertion, Spec, canonical, insertion_kind, parse
+
+# Input size a baseline is built at when none is given, per task (ImageNet-style for classification).
+DEFAULT_IMAGE_SIZE = {"cls": 224, "seg": 256}
+# Output classes when none are given: ImageNet's 1000 for classification, 1 foreground logit for segmentation.
+DEFAULT_NUM_CLASSES = {"cls": 1000, "seg": 1}
 
 
 @dataclass
@@ -78,6 +88,11 @@ class BuiltVariant:
 def count_params(model: nn.Module) -> int:
     """Exact number of parameter elements (a parameter shared by two modules counts once)."""
     return sum(p.numel() for p in model.parameters())
+
+
+def default_task(baseline: str) -> str:
+    """The first task a baseline supports (``unet`` -> seg, ``resnet18`` -> cls)."""
+    return BASELINES.entry(baseline).meta["tasks"][0]
 
 
 def baseline_spec(spec: str | Spec) -> str:
@@ -209,3 +224,16 @@ def _check_baseline_kwargs(baseline: str, builder: object, kwargs: dict) -> None
         raise SuiteError(
             f"{baseline} has no build argument {unknown[0]!r}; its arguments: {', '.join(accepted) or 'none'}"
         )
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``suite.build(spec, ...)`` is ``suite.api.build`` (the Python API), while
+    ``suite.build.build_variant`` and the rest stay what they are."""
+
+    def __call__(self, *args: object, **kwargs: object) -> nn.Module:
+        from suite.api import build
+
+        return build(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -138,6 +138,7 @@ def preflight(resolved: ResolvedRequest, card, device: str) -> None:
 def plan(request: GridRequest) -> Grid:
     """Resolve specs, dataset, recipe and manifest into the list of jobs (nothing is trained)."""
     from suite.datasets import load_dataset, make_manifest
+    from suite.plugins import fingerprints
 
     resolved = resolve(request)
     dataset, baselines, recipes = resolved.dataset, resolved.baselines, resolved.recipes
@@ -147,6 +148,7 @@ def plan(request: GridRequest) -> Grid:
     jobs = []
     for spec in specs:
         recipe = recipes[parse(spec).baseline]
+        plugins = fingerprints(canonical(spec))
         for fold in range(request.folds):
             for repeat in range(request.seeds):
                 jobs.append(
@@ -161,6 +163,7 @@ def plan(request: GridRequest) -> Grid:
                         recipe=recipe.to_dict(),
                         recipe_hash=recipe.hash,
                         device=request.device,
+                        plugins=plugins,
                     )
                 )
     return Grid(dataset, resolved.task, specs, baselines, jobs, data, manifest)

@@ -1,7 +1,9 @@
 """The two records that cross process boundaries: a ``Job`` (what to train) and a ``RunRecord`` (what came out).
 
 A job is one (canonical spec, dataset, manifest, fold, seeds, recipe) cell of a grid; its ``key`` is the
-hash of exactly those fields, so the same cell is never trained twice. Workers turn a job into a
+hash of exactly those fields, so the same cell is never trained twice. A spec that uses modules from
+plugin files or packages (``suite.plugins``) adds the SHA-256 of each one's file to the key, so an edited
+plugin trains again; a spec of built-in modules keeps the key it always had. Workers turn a job into a
 record; only the driver writes records to the store.
 """
 
@@ -47,6 +49,7 @@ class Job:
     recipe: dict = field(hash=False)
     recipe_hash: str = ""
     device: str = "cpu"
+    plugins: dict = field(default_factory=dict, hash=False)  # plugin module -> SHA-256 of its file
 
     @property
     def seed(self) -> int:
@@ -55,16 +58,15 @@ class Job:
 
     @property
     def key(self) -> str:
-        return stable_hash(
-            {
-                "spec": self.spec,
-                "dataset": self.dataset,
-                "manifest": self.manifest_hash,
-                "fold": self.fold,
-                "seeds": asdict(self.seeds),
-                "recipe": self.recipe_hash,
-            }
-        )
+        fields = {
+            "spec": self.spec,
+            "dataset": self.dataset,
+            "manifest": self.manifest_hash,
+            "fold": self.fold,
+            "seeds": asdict(self.seeds),
+            "recipe": self.recipe_hash,
+        }
+        return stable_hash({**fields, "plugins": self.plugins} if self.plugins else fields)
 
 
 @dataclass

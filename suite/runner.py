@@ -94,6 +94,8 @@ def run_grid(
     ``retry_failed``: also train the runs stored as failed (same key), replacing their rows.
     """
     from suite.executors import EXECUTORS
+    from suite.plugins import provenance as plugin_provenance
+    from suite.spec import canonical
     from suite.store import Store, provenance
 
     grid = plan(request)
@@ -107,7 +109,8 @@ def run_grid(
         costs = measure_costs(todo, grid, request.device) if todo else {}
         trained = failed = 0
         for record in EXECUTORS[executor]().map(todo, grid.data, on_progress):
-            record = replace(record, **costs[record.spec], provenance={**context, **record.provenance})
+            origins = plugin_provenance(canonical(record.spec))
+            record = replace(record, **costs[record.spec], provenance={**context, **origins, **record.provenance})
             store.write(record, replace=retry_failed)
             trained += 1
             failed += record.status != "done"

@@ -39,11 +39,13 @@ __all__ = [
     "Spec",
     "Unit",
     "canonical",
+    "canonical_unit",
     "compact",
     "format_value",
     "insertion_kind",
     "key",
     "parse",
+    "unit_kind",
 ]
 
 DEFAULT_FUSION = next(iter(FUSIONS))
@@ -54,13 +56,26 @@ def parse(text: str) -> Spec:
     return Parser(text.strip()).spec()
 
 
+def canonical_unit(text: str | Unit) -> Unit:
+    """A module or composite on its own (``se(rd_ratio=0.25)``, ``(se|sa):wsum``), canonical: what
+    ``suite check`` and ``suite.module`` take."""
+    if isinstance(text, str):
+        parser = Parser(text.strip())
+        unit = parser.unit(depth=0)
+        if parser.pos != len(parser.text):
+            raise parser.fail("the end of the module, e.g. se(rd_ratio=0.25) or (se|sa):wsum")
+        text = unit
+    return _canonical_unit(text)
+
+
+def unit_kind(unit: Unit) -> str:
+    """The kind of a canonical unit: its module's, or ``attention`` for a composite."""
+    return COMPOSITE_KIND if isinstance(unit, Composite) else _module_kind(unit.name)
+
+
 def insertion_kind(insertion: Insertion) -> str:
     """The module kind of an insertion: its module's, or ``attention`` for a composite."""
-    from suite.modules import MODULES
-
-    if insertion.composite is not None:
-        return COMPOSITE_KIND
-    return MODULES.entry(insertion.module).meta["kind"]
+    return unit_kind(insertion.unit)
 
 
 def canonical(spec: Spec | str) -> Spec:
@@ -82,7 +97,7 @@ def canonical(spec: Spec | str) -> Spec:
     insertions: list[Insertion] = []
     for ins in spec.insertions:
         unit = _canonical_unit(ins.unit)
-        kind = COMPOSITE_KIND if isinstance(unit, Composite) else _module_kind(unit.name)
+        kind = unit_kind(unit)
         points = catalog.expand(ins.points or catalog.default_points(kind, label, str(unit)))
         for point in points:
             catalog.check_kind(point, kind, str(unit), label)

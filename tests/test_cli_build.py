@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from suite.baselines import BASELINES
 from suite.build import build_variant
 from suite.cli import app, main
-from suite.commands.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
+from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
 from suite.kinds import KINDS
 from suite.modules import MODULES
 

@@ -9,7 +9,8 @@ with the user's arguments) so that ``suite inspect`` can show them. Optional ent
 (the smallest feature map, in H*W positions, the module works on; 1 when absent).
 
 ``build_module`` (``_builder.py``) is the checked way to build one. This file only imports the module
-files, which register their modules, and re-exports the public names.
+files, which register their modules, re-exports the public names and then loads the modules from
+outside suite (``suite.plugins``: installed packages, ``SUITE_PLUGINS``), after suite's own.
 """
 
 from suite.modules._builder import build_module, module_defaults, resolved_hparams, with_hparams
@@ -71,3 +72,7 @@ from suite.modules import (  # noqa: E402,F401,I001  (each registers its modules
 )
 
 __all__ = ["MODULES", "build_module", "module_defaults", "resolved_hparams", "with_hparams"]
+
+from suite.plugins import load_configured  # noqa: E402
+
+load_configured()
