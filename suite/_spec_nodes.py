@@ -26,6 +26,8 @@ def format_value(value: object) -> str:
         return value if _BARE_WORD.fullmatch(value) and value not in ("True", "False") else repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "(" + ",".join(map(format_value, value)) + ("," if len(value) == 1 else "") + ")"
     return repr(value)
 
 

@@ -10,8 +10,8 @@ Grammar (README, "Variant specs")::
     points    := point ( "," point )*
 
 Names are lowercased, keyword arguments sorted. Values are Python literals (int, float, bool, quoted
-string) or bare words (taken as strings); nothing is evaluated. Every error is one ``SuiteError`` that
-points at the offending character.
+string), tuples of numbers (``widths=(8,16,32,64,132)``) or bare words (taken as strings); nothing is
+evaluated. Every error is one ``SuiteError`` that points at the offending character.
 """
 
 from __future__ import annotations
@@ -150,6 +150,8 @@ class Parser:
 
     def value(self) -> object:
         start = self.pos
+        if self.peek() == "(":
+            return self.numbers()
         if self.peek() in ("'", '"'):
             quote = self.peek()
             end = self.text.find(quote, self.pos + 1)
@@ -180,4 +182,21 @@ class Parser:
         if isinstance(value, bool) or type(value) in (int, float, str):
             return value
         self.pos = start
-        raise self.fail("a number, true/false or a string (no containers or expressions)")
+        raise self.fail("a number, true/false, a string or a tuple of numbers (no other containers or expressions)")
+
+    def numbers(self) -> tuple:
+        """``(8,16,32)``: a tuple of finite numbers, e.g. per-stage widths."""
+        start = self.pos
+        end = self.text.find(")", start)
+        if end < 0:
+            raise self.fail("')' closing the tuple")
+        items = [item.strip() for item in self.text[start + 1 : end].split(",")]
+        items = items[:-1] if len(items) > 1 and not items[-1] else items  # "(8,)"
+        try:
+            value = tuple(ast.literal_eval(item) for item in items)
+        except (ValueError, SyntaxError):
+            value = ()
+        if not value or not all(type(v) in (int, float) and math.isfinite(v) for v in value):
+            raise self.fail("a tuple of numbers, e.g. (8,16,32)")
+        self.pos = end + 1
+        return value
