@@ -19,6 +19,7 @@ baseline itself and the capacity verdict is the ordinary one. Sizes are counted 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -176,18 +177,20 @@ def _control_spec(baseline: str, ladder: WidthLadder, coords: Coordinates, kwarg
 
 
 def _sizer(measure: str, data: dict, model_kwargs: dict) -> Callable[[str], float]:
+    """``spec -> size`` for this data and recipe; sizes are cached, since every variant of a baseline
+    climbs the same ladder."""
+    frozen = (measure, tuple(sorted(data.items())), tuple(sorted(model_kwargs.items())))
+    return lambda spec: _size(spec, *frozen)
+
+
+@functools.lru_cache(maxsize=4096)
+def _size(spec: str, measure: str, data: tuple, model_kwargs: tuple) -> float:
+    arguments = {**dict(data), **dict(model_kwargs)}
     if measure == "params":
-
-        def params(spec: str) -> float:
-            with torch.device("meta"):
-                return float(count_params(build_variant(spec, **data, **model_kwargs).model))
-
-        return params
-
+        with torch.device("meta"):
+            return float(count_params(build_variant(spec, **arguments).model))
     from suite.cost import count_gmacs
 
-    def gmacs(spec: str) -> float:
-        model = build_variant(spec, **data, **model_kwargs).model.eval()
-        return count_gmacs(model, (1, data["in_channels"], data["image_size"], data["image_size"])).gmacs
-
-    return gmacs
+    model = build_variant(spec, **arguments).model.eval()
+    size = dict(data)["image_size"]
+    return count_gmacs(model, (1, dict(data)["in_channels"], size, size)).gmacs

@@ -14,6 +14,7 @@ from typing import Callable
 
 from suite.grid import Grid, GridRequest, plan
 from suite.records import Job, RunRecord
+from suite.spec import canonical, parse
 from suite.studies import Study, grid_study
 
 
@@ -32,7 +33,8 @@ class GridOutcome:
 def grid_study_of(request: GridRequest, grid: Grid) -> Study:
     """The grid as a study: its variants as planned are the Holm family of its verdicts."""
     recipes = {job.spec: job.recipe_hash for job in grid.jobs}
-    variants = [spec for spec in grid.specs if spec not in grid.baselines]
+    asked = {str(canonical(text)) for text in request.variants}
+    variants = [spec for spec in grid.specs if spec not in grid.baselines and spec in asked]
     design = {
         "variants": variants,
         "dataset": grid.dataset,
@@ -42,6 +44,10 @@ def grid_study_of(request: GridRequest, grid: Grid) -> Study:
         "profile": request.profile,
         "overrides": request.overrides,
     }
+    if grid.controls:
+        design["controls"] = [
+            {**match.to_dict(), "dataset": grid.dataset, "recipe_hash": recipes[match.variant]} for match in grid.controls
+        ]
     return grid_study(design, variants, grid.dataset, grid.manifest.sha256, recipes)
 
 
@@ -55,7 +61,6 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     from suite.build import build_variant
     from suite.cost import measure_cost
     from suite.paired_latency import paired_latencies
-    from suite.spec import parse
 
     data, recipes = grid.data, {job.spec: job.recipe for job in jobs}
     wanted = list(recipes)
@@ -95,7 +100,6 @@ def run_grid(
     """
     from suite.executors import EXECUTORS
     from suite.plugins import provenance as plugin_provenance
-    from suite.spec import canonical
     from suite.store import Store, provenance
 
     grid = plan(request)

@@ -309,6 +309,16 @@ def read_calibrations(path: str | Path | None) -> list[Calibration]:
     return _read(path, lambda conn, version: _calibrations(conn) if version >= CALIBRATIONS_SINCE else [], [])
 
 
+def read_controls(path: str | Path | None) -> list[dict]:
+    """The capacity-matched controls the store's studies planned (``CapacityMatch.to_dict`` with the
+    dataset and recipe hash), each (variant, dataset, recipe) once."""
+    controls = {}
+    for study in read_studies(path):
+        for control in study.design.get("controls", []):
+            controls[(control["variant"], control["dataset"], control["recipe_hash"])] = control
+    return list(controls.values())
+
+
 def read_studies(path: str | Path | None) -> list[Study]:
     """The studies recorded in the store at ``path`` (read-only; none before schema v4)."""
     return _read(path, lambda conn, version: _studies(conn) if version >= STUDIES_SINCE else [], [])

@@ -11,10 +11,11 @@ from _data import board
 from _spec import insertions, papers, placements
 from _tables import axis_title
 from suite import _stats
+from suite.capacity import CapacityMatch
 from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
 from suite.reports import _format
-from suite.reports._common import family_label, verdict_text
+from suite.reports._common import capacity_cell, family_label, verdict_text
 from suite.verdict import Comparison
 
 view = board()
@@ -61,6 +62,10 @@ if comp.has_stats:
     )
     summary[2].metric("p (two-sided, Holm)", _format.p_value(comp.shown_p), help=f"unadjusted {_format.p_value(comp.p)}")
     summary[3].metric("Folds won", _format.folds_won(comp))
+    if comp.control is not None:
+        control = CapacityMatch.from_dict(comp.control)
+        st.markdown(f"**Against its capacity-matched control** `{control.control}`: {capacity_cell(comp)}")
+        st.caption(f"Capacity control: {control.describe()}; Holm within {comp.capacity.family if comp.capacity else '–'}.")
     posterior = st.columns(4)
     posterior[0].metric("P(gain > δ)", _format.probability(comp.prob_above_delta))
     posterior[1].metric("P(|gain| < δ)", _format.probability(comp.prob_within_delta))

@@ -148,6 +148,8 @@ def print_inspection(console: Console, report: dict) -> None:
     for tree in composite_trees(report["placements"]):
         console.print(tree)
     console.print(cost_table(report, size))
+    if "capacity_control" in report:
+        console.print(f"capacity control: {escape(report['capacity_control']['summary'])}")
 
 
 def placements_table(placements: list[dict]) -> Table:

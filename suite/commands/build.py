@@ -94,6 +94,8 @@ def inspect_command(
         help="Batch size of the throughput measurement (default: cpu 8, cuda 64; 0 skips it).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (keys above) instead of tables."),
+    control: str = typer.Option(None, "--control", help="capacity: also find the baseline widened to this variant's size (what suite run --control capacity trains)."),
+    match: str = typer.Option("params", "--match", help="What the capacity control matches: params or gmacs."),
 ) -> None:
     from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES, baseline_spec, build_variant, default_task
     from suite.cost import measure_cost
@@ -125,12 +127,25 @@ def inspect_command(
         "placements": [asdict(placement) for placement in built.placements],
         **cost.to_dict(),
     }
+    if control is not None:
+        report["capacity_control"] = _capacity_control(control, match, built, build_args, baseline_kwargs)
     if as_json:
         typer.echo(json.dumps(report, default=str))
     else:
         from suite.commands import _build_tables
 
         _build_tables.print_inspection(Console(), report)
+
+
+def _capacity_control(control: str, match: str, built, build_args: tuple, baseline_kwargs: dict) -> dict:
+    from suite.capacity import match_capacity
+
+    if control != "capacity":
+        raise SuiteError(f"unknown --control {control!r}; the control suite builds is: capacity")
+    if built.spec.is_baseline or not built.spec.insertions:
+        raise SuiteError(f"{built.key} has no module, so it needs no capacity control; inspect a variant such as unet+se")
+    found = match_capacity(built.key, *build_args, model_kwargs=baseline_kwargs, measure=match)
+    return {**found.to_dict(), "gap": found.gap, "summary": found.describe()}
 
 
 def _check_fits(spec: str, build_args: tuple, baseline_kwargs: dict, device, batch: int | None) -> None:

@@ -60,14 +60,15 @@ def build_from_store(
 ) -> Report:
     """The report of the store's runs: ad hoc families, or the family of ``study`` (a name or id prefix)."""
     from suite.reports.model import build_report
-    from suite.store import read_calibrations, read_studies
+    from suite.store import read_calibrations, read_controls, read_studies
     from suite.studies.record import find_study
 
     runs = _load_runs(store)
     plan = find_study(read_studies(store), study).plan() if study else None
     report = build_report(
-        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, plan=plan, calibrations=read_calibrations(store)
-    )
+        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, plan=plan,
+        calibrations=read_calibrations(store), controls=read_controls(store),
+    )  # fmt: skip
     if not report.comparisons:
         raise _nothing_to_compare(runs, store, dataset)
     return report

@@ -70,6 +70,8 @@ class GridProgress:
             f"{len(grid.jobs) // (len(grid.specs) * grid.manifest.k)} seeds = {len(grid.jobs)} runs; "
             f"{stored} already in the store, {todo} to train"
         )
+        for match in grid.controls:
+            console.print(f"capacity control of {compact(match.variant)}: {match.describe()}")
         self.grid_task = self.progress.add_task(f"grid {grid.dataset}", total=todo, status="")
         self.run_task = self.progress.add_task("run", total=1, status="", visible=False)
 
@@ -176,11 +178,12 @@ def _summarize(outcome: GridOutcome) -> None:
     """The grid's verdicts in the family of its study (its variants as planned), as ``suite compare --study`` shows them."""
     from suite.commands.compare import print_report
     from suite.reports.model import build_report
-    from suite.store import read_calibrations, read_runs
+    from suite.store import read_calibrations, read_controls, read_runs
 
-    runs = read_runs(outcome.store_path, status=None, dataset=outcome.grid.dataset)
-    calibrations = read_calibrations(outcome.store_path)
-    print_report(console, build_report(runs, plan=outcome.study.plan(), calibrations=calibrations))
+    path = outcome.store_path
+    runs = read_runs(path, status=None, dataset=outcome.grid.dataset)
+    report = build_report(runs, plan=outcome.study.plan(), calibrations=read_calibrations(path), controls=read_controls(path))
+    print_report(console, report)
     console.print(
         f"store: {outcome.store_path}  (study {outcome.study.name}: suite compare --study {outcome.study.name}; "
         "suite report / suite dashboard read it too)"
@@ -207,6 +210,8 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
         executor: str = typer.Option("local", help="local"),
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Train the runs stored as failed again (e.g. after an out-of-memory)."),
+        control: Optional[str] = typer.Option(None, help="capacity: also train, per variant, a baseline widened to the variant's size (±2%) and compare the variant with it."),
+        match: Optional[str] = typer.Option(None, help="What the capacity control matches: params (default) or gmacs."),
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
 
@@ -217,8 +222,9 @@ def register(app: typer.Typer) -> None:
         if executor not in EXECUTORS:
             raise SuiteError(f"unknown executor {executor!r}; executors: {', '.join(EXECUTORS)}")
         options = dict(
-            dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile
-        )
+            dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile,
+            control=control, match=match,
+        )  # fmt: skip
         overrides = _overrides(epochs, batch_size, lr, image_size, set_)
         requests = _requests(variant, grid, options, overrides, str(resolve_device(device)))
         _run_all(requests, store, executor, retry_failed)

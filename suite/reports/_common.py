@@ -15,23 +15,66 @@ HEADER = ("variant", "folds×seeds", "mean ± sd", "gain [95% CI]", "p (Holm)", 
           "P(>δ / ≈ / <−δ)", "verdict", "params added", "GMACs added", "latency added")  # fmt: skip
 
 
-def table_header(metric: str) -> list[str]:
-    """Column names of the verdict table; the metric's unit goes on its mean column."""
+CAPACITY_COLUMN = "vs capacity control: gain [95% CI], verdict"
+
+
+def table_header(metric: str, capacity: bool = False) -> list[str]:
+    """Column names of the verdict table; the metric's unit goes on its mean column. ``capacity``: the
+    section has capacity-matched controls, and their column follows the verdict."""
     unit = " (%)" if metric_info(metric).unit == "%" else ""
-    return [name if name != "mean ± sd" else f"{metric}{unit} mean ± sd" for name in HEADER]
+    names = [name if name != "mean ± sd" else f"{metric}{unit} mean ± sd" for name in HEADER]
+    return _with_capacity(names, CAPACITY_COLUMN, HEADER.index("verdict") + 1) if capacity else names
 
 
 def verdict_text(comp: Comparison) -> str:
-    """The verdict, with the MDE of the rule for an inconclusive result that has statistics."""
+    """The verdict, with the MDE of the rule for an inconclusive result that has statistics, and for a
+    variant that holds and met its capacity-matched control, whether it beat that control too."""
     if comp.reason is not None:
         return "inconclusive (refused)"
     if comp.verdict == INCONCLUSIVE and comp.mde is not None:
         return f"inconclusive (MDE {_format.value(comp.mde, comp.metric)})"
-    return comp.verdict
+    return comp.capacity_summary or comp.verdict
 
 
-def row_cells(comp: Comparison) -> list[str]:
-    """The cells after the variant name, in ``HEADER`` order, as plain text."""
+def capacity_cell(comp: Comparison) -> str:
+    """The variant against its capacity-matched control: gain with CI and verdict ("–" without one)."""
+    cap = comp.capacity
+    if cap is None:
+        return "–" if comp.control is None else "not compared"
+    if not cap.has_stats:
+        return f"refused: {cap.reason}"
+    return f"{_format.gain_ci(cap)} {verdict_text(cap)}"
+
+
+def capacity_lines(section: Section) -> list[str]:
+    """One sentence per capacity-matched control of the section: which spec, and how big."""
+    from suite.capacity import CapacityMatch
+
+    controls = {c.variant: c.control for c in section.comparisons if c.control is not None}
+    if not controls:
+        return []
+    lines = [
+        "Capacity controls: each variant is also compared with a baseline made as big (its widths searched "
+        "until its size is within ±2% of the variant's, or the closest larger step), same folds, seeds and "
+        "recipe, by the same rule in its own Holm family; "
+        + "; ".join(CapacityMatch.from_dict(control).describe() for control in controls.values())
+        + "."
+    ]
+    return lines
+
+
+def _with_capacity(cells: list[str], capacity: str, at: int) -> list[str]:
+    return [*cells[:at], capacity, *cells[at:]]
+
+
+def row_cells(comp: Comparison, capacity: bool = False) -> list[str]:
+    """The cells after the variant name, in ``HEADER`` order (the capacity column after the verdict when
+    ``capacity``), as plain text."""
+    cells = _row_cells(comp)
+    return _with_capacity(cells, capacity_cell(comp), HEADER.index("verdict")) if capacity else cells
+
+
+def _row_cells(comp: Comparison) -> list[str]:
     return [
         _format.runs(comp),
         _format.mean_sd(comp.variant_mean, comp.variant_sd, comp.metric),
@@ -77,6 +120,7 @@ def statistics_lines(section: Section) -> list[str]:
         "Cost: " + _format.cost_units(comps) + ".",
     ]
     lines += [f"{calibration.summary()}." for calibration in section.calibrations()]
+    lines += capacity_lines(section)
     if floored:
         lines.append(
             "Standard error floored at the metric's resolution (one validation sample) for: " + ", ".join(floored) + "."

@@ -44,7 +44,7 @@ def _badge(comp, text: str) -> str:
 
 def _table(section: Section) -> list[str]:
     metric = section.metric
-    header = table_header(metric)
+    header = table_header(metric, section.has_capacity)
     verdict_column = header.index("verdict") - 1  # among the cells after the variant name
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     rows = [f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>']
@@ -56,8 +56,9 @@ def _table(section: Section) -> list[str]:
             f"<td>{escape(mean)}</td>" + "<td></td>" * (len(header) - 3) + "</tr>"
         )
         for comp in setting.comparisons:
-            cells = [f"<td>{escape(c)}</td>" for c in row_cells(comp)]
-            cells[verdict_column] = f'<td class="verdict">{_badge(comp, row_cells(comp)[verdict_column])}</td>'
+            text = row_cells(comp, section.has_capacity)
+            cells = [f"<td>{escape(c)}</td>" for c in text]
+            cells[verdict_column] = f'<td class="verdict">{_badge(comp, text[verdict_column])}</td>'
             reason = f' title="{escape(comp.reason)}"' if comp.reason else ""
             rows.append(f"<tr{reason}><td><code>{escape(comp.variant)}</code></td>" + "".join(cells) + "</tr>")
     rows.append("</tbody></table></div>")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from suite import _stats
 from suite.metric_catalog import metric_info
 from suite.reports import _format
-from suite.reports._common import family_text, provenance_lines, scope_text
+from suite.reports._common import capacity_lines, family_text, provenance_lines, scope_text
 from suite.reports.model import Report, Section
 from suite.reports.style import VERDICT_STYLES, style
 
@@ -75,6 +75,7 @@ def _caption(section: Section, report: Report) -> str:
         "Cost added over the baseline: parameters, fvcore GMACs (batch 1), latency in ms "
         f"(batch 1, {escape(_latency_devices(section))}). Runs: suite {escape(report.provenance['suite_version'])}, "
         f"commit {escape(commits)}, {escape(devices)}."
+        + "".join(" " + escape(line) for line in capacity_lines(section))
     )
 
 
@@ -84,17 +85,27 @@ def _latency_devices(section: Section) -> str:
     )
 
 
+def _capacity(comp) -> str:
+    """The variant against its capacity-matched control: its gain with CI and the verdict's mark."""
+    cap = comp.capacity
+    if cap is None or not cap.has_stats:
+        return "--" if comp.control is None else "refused"
+    return f"{_number(_format.gain_ci(cap))} {style(cap.verdict).latex}"
+
+
 def _table(section: Section, report: Report) -> list[str]:
     metric = section.metric
+    header = [*_HEADER[:5], r"vs.\ control", *_HEADER[5:]] if section.has_capacity else _HEADER
+    columns = "lrrrcrc" + ("r" if section.has_capacity else "") + "rrr"
     lines = [
         r"\begin{table}[t]",
         r"\centering",
         r"\small",
         rf"\caption{{{_caption(section, report)}}}",
         rf"\label{{tab:suite-{_label(section.dataset)}-{_label(metric)}}}",
-        r"\begin{tabular}{lrrrcrcrrr}",
+        rf"\begin{{tabular}}{{{columns}}}",
         r"\toprule",
-        " & ".join(["Variant", escape(metric), *_HEADER]) + r" \\",
+        " & ".join(["Variant", escape(metric), *header]) + r" \\",
         r"\midrule",
     ]
     for index, setting in enumerate(section.settings):
@@ -102,7 +113,7 @@ def _table(section: Section, report: Report) -> list[str]:
             lines.append(r"\midrule")
         mean = _number(_format.mean_sd(setting.baseline_mean, setting.baseline_sd, metric))
         title = escape(setting.title.removeprefix(setting.baseline + " "))
-        lines.append(" & ".join([rf"\texttt{{{escape(setting.baseline)}}} {title}", mean] + [""] * 8) + r" \\")
+        lines.append(" & ".join([rf"\texttt{{{escape(setting.baseline)}}} {title}", mean] + [""] * len(header)) + r" \\")
         for comp in setting.comparisons:
             cells = [
                 rf"\quad\texttt{{{escape(comp.variant)}}}",
@@ -112,6 +123,7 @@ def _table(section: Section, report: Report) -> list[str]:
                 _number(_format.folds_won(comp)),
                 escape(_format.probability(comp.prob_above_delta)),
                 style(comp.verdict).latex if comp.reason is None else "refused",
+                *([_capacity(comp)] if section.has_capacity else []),
                 _number(_format.params_added(comp)),
                 _number(_format.gmacs_added(comp)),
                 _number(_format.latency_added(comp).replace(" ms", "")),

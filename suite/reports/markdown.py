@@ -25,7 +25,7 @@ def _row(cells: list[str]) -> str:
 
 def _section(section: Section) -> list[str]:
     metric = section.metric
-    header = table_header(metric)
+    header = table_header(metric, section.has_capacity)
     verdict_column = header.index("verdict")
     lines = [f"### {section.title}", "", _row(header), "|" + "---|" * len(header)]
     for setting in section.settings:
@@ -33,7 +33,7 @@ def _section(section: Section) -> list[str]:
         lines.append(_row([f"`{setting.baseline}` {setting.title.removeprefix(setting.baseline + ' ')}", "", mean]
                           + [""] * (len(header) - 3)))  # fmt: skip
         for comp in setting.comparisons:
-            cells = [f"`{comp.variant}`", *row_cells(comp)]
+            cells = [f"`{comp.variant}`", *row_cells(comp, section.has_capacity)]
             if comp.reason is None:
                 cells[verdict_column] = f"{style(comp.verdict).emoji} **{cells[verdict_column]}**"
             lines.append(_row(cells))

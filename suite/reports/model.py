@@ -21,8 +21,8 @@ from suite.metric_catalog import METRIC_CATALOG
 from suite.reports import _settings
 from suite.reports.style import VERDICT_MEANINGS
 from suite.studies.calibrate import Calibration
-from suite.verdict import Comparison, Plan, compare
-from suite.verdict_names import GATES, VERDICTS
+from suite.verdict import Comparison, Plan, compare, compare_with_references
+from suite.verdict_names import CAPACITY_GATES, GATES, VERDICTS
 
 MAKE_RUNS = "make some with `suite run --variant unet+se` (or resnet18+se, ...) or `suite demo`"
 AD_HOC = "ad hoc"
@@ -97,6 +97,11 @@ class Section:
     def title(self) -> str:
         return f"{self.dataset} · {self.metric}"
 
+    @property
+    def has_capacity(self) -> bool:
+        """Whether any variant of the section has a capacity-matched control."""
+        return any(c.control is not None for c in self.comparisons)
+
     def calibrations(self) -> list[Calibration]:
         """The calibrations of this section's settings, each once."""
         found = {s.calibration.id: s.calibration for s in self.settings if s.calibration is not None}
@@ -121,8 +126,13 @@ class Report:
         return [comp for section in self.sections for comp in section.comparisons]
 
     def failing(self, gate: str) -> list[Comparison]:
-        """Comparisons whose verdict the gate (a key of ``GATES``) does not let through."""
-        return [c for c in self.comparisons if c.verdict not in GATES[gate]]
+        """Comparisons whose verdict the gate (a key of ``GATES``) does not let through; a capacity gate
+        also fails a variant that does not beat its capacity-matched control (or has none)."""
+        capacity = gate in CAPACITY_GATES
+        return [
+            c for c in self.comparisons
+            if c.verdict not in GATES[gate] or (capacity and not c.beyond_capacity)
+        ]  # fmt: skip
 
     def counts(self) -> dict[str, int]:
         return {label: sum(c.verdict == label for c in self.comparisons) for label in VERDICTS}
@@ -136,20 +146,56 @@ def build_report(
     dataset: str | None = None,
     plan: Plan | None = None,
     calibrations: list[Calibration] = (),
+    controls: list[dict] = (),
 ) -> Report:
     """The verdict of every variant in ``runs`` (failed runs included, so they refuse rather than vanish),
-    adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used
-    and, per setting, the latest matching calibration of ``calibrations``."""
+    adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used,
+    per setting the latest matching calibration of ``calibrations``, and for each variant with one of
+    ``controls`` (``suite.store.read_controls``) its verdict against that capacity-matched control."""
     if dataset is not None:  # families never span datasets, so this filter may come first
         runs = _dataset_runs(runs, dataset)
-    comparisons = compare(runs, metric=metric, delta=delta, plan=plan)
+    comparisons = compare(_without_controls(runs, controls), metric=metric, delta=delta, plan=plan)
     comparisons = _select(comparisons, runs, "baseline", baseline)
+    _add_capacity(comparisons, runs, list(controls), delta, plan)
     specs = {c.variant for c in comparisons} | {c.baseline for c in comparisons}
+    specs |= {c.capacity.baseline for c in comparisons if c.capacity is not None}
     used = runs[runs["spec"].isin(specs) & runs["dataset"].isin({c.dataset for c in comparisons})]
     generated = datetime.now(UTC).replace(microsecond=0).isoformat()
     selection = {name: value for name, value in (("dataset", dataset), ("baseline", baseline)) if value}
     sections = _sections(comparisons, runs, list(calibrations))
     return Report(sections, run_provenance(used), generated, plan.name if plan else AD_HOC, selection)
+
+
+def _without_controls(runs: pd.DataFrame, controls: list[dict]) -> pd.DataFrame:
+    """The runs less those of capacity-matched controls: a control is not a claim of its own (no verdict,
+    no place in a family, no gate); it shows in the capacity column of the variant it controls."""
+    trained = {(c["control"], c["dataset"]) for c in controls if c["control"] != c["baseline"]}
+    if not trained or runs.empty:
+        return runs
+    keep = [(spec, dataset) not in trained for spec, dataset in zip(runs["spec"], runs["dataset"])]
+    return runs[keep]
+
+
+def _add_capacity(
+    comparisons: list[Comparison], runs: pd.DataFrame, controls: list[dict], delta: float | None, plan: Plan | None
+) -> None:
+    """Each comparison with a capacity-matched control gets it and its verdict against it, adjusted by
+    Holm across the controls of the report's variants per dataset and metric (their own family)."""
+    by_key = {(c["variant"], c["dataset"], c["recipe_hash"]): c for c in controls}
+    family = f"capacity controls of {plan.name}" if plan else "capacity controls in the store"
+    for metric in dict.fromkeys(c.metric for c in comparisons):
+        chosen = [c for c in comparisons if c.metric == metric and (c.variant, c.dataset, c.recipe_hash) in by_key]
+        if not chosen:
+            continue
+        references = {(c.variant, c.dataset, c.recipe_hash): by_key[(c.variant, c.dataset, c.recipe_hash)]["control"] for c in chosen}
+        rows = runs[runs["dataset"].isin({c.dataset for c in chosen})]
+        found = {
+            (f.variant, f.dataset, f.manifest_hash, f.recipe_hash): f
+            for f in compare_with_references(rows, references, metric, delta if delta is not None else chosen[0].delta, family)
+        }
+        for comp in chosen:
+            comp.control = by_key[(comp.variant, comp.dataset, comp.recipe_hash)]
+            comp.capacity = found.get((comp.variant, comp.dataset, comp.manifest_hash, comp.recipe_hash))
 
 
 def _dataset_runs(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from rich.table import Table
 from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
 from suite.reports import _format
-from suite.reports._common import family_text, scope_text, verdict_text
+from suite.reports._common import capacity_cell, capacity_lines, family_text, scope_text, verdict_text
 from suite.reports.across import CELL_NOTE, AcrossReport
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
@@ -46,6 +46,12 @@ def _verdict(comp: Comparison, join: str) -> str:
     return f"[{style(comp.verdict).terminal}]{escape(text)}[/]"
 
 
+def _capacity(comp: Comparison, join: str) -> str:
+    cap = comp.capacity
+    text = capacity_cell(comp).replace(" [", join + "[").replace("] ", "]" + join, 1)
+    return f"[{style(cap.verdict).terminal}]{escape(text)}[/]" if cap is not None and cap.has_stats else escape(text)
+
+
 def _cost_cells(comp: Comparison) -> list[str]:
     return [_format.params_added(comp), _format.gmacs_added(comp), _format.latency_added(comp)]
 
@@ -67,6 +73,8 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
     for name in names:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("verdict", min_width=12)
+    if section.has_capacity:
+        table.add_column("vs capacity control", min_width=12)
     if with_cost:
         for name in ("params +", "GMACs +", "latency +"):
             table.add_column(name, justify="right")
@@ -85,6 +93,7 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
                 _format.folds_won(comp),
                 *([] if stacked else [_format.posterior(comp).replace(" / ", "/")]),
                 _verdict(comp, join),
+                *([_capacity(comp, join)] if section.has_capacity else []),
             ]
             table.add_row(*cells, *(_cost_cells(comp) if with_cost else []))
     return table
@@ -116,6 +125,8 @@ def print_report(console: Console, report: Report) -> None:
         console.print(f"[dim]{escape(_caption(section))}[/]")
         for calibration in section.calibrations():
             console.print(f"[cyan]{escape(calibration.summary())}[/]")
+        for line in capacity_lines(section):
+            console.print(f"[cyan]{escape(line)}[/]")
         for comp in section.comparisons:
             if comp.reason:
                 console.print(f"[yellow]{escape(_label(comp.variant))}[/]: {escape(comp.reason)}")
