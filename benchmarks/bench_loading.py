@@ -32,6 +32,7 @@ import suite.datasets._fingerprint as file_hashes
 import suite.datasets.cache as cache_module
 from suite.datasets import iterate_batches, load_dataset, scan_dataset
 from suite.datasets.batches import seeded_generator
+from suite.datasets.loaded import normalized
 
 SHARED_DATA = Path(os.environ.get("SUITE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 BATCH = 16
@@ -139,6 +140,7 @@ def run(data_root: Path, sizes: list[int], repeats: int) -> list[tuple[str, str,
             warm_new = best_time(load, repeats, forget)
             warm_memory = best_time(load, repeats)
             data = load_dataset("cvc-clinicdb", data_root, size)
+        data = normalized(data, "fold", torch.arange(len(data)))  # statistics of the images iterated
         mean = torch.tensor(data.mean).view(1, -1, 1, 1)
         std = torch.tensor(data.std).view(1, -1, 1, 1)
         prebuilt_x, prebuilt_y = (data.images.float() / 255 - mean) / std, data.targets.float().unsqueeze(1)

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from suite.baselines import BASELINES
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
 from suite.datasets.batches import seeded_generator
+from suite.datasets.loaded import normalized
 from suite.device import device_name
 from suite.recipe import Recipe, load_recipe
 from suite.records import Job, Seeds
@@ -34,6 +35,7 @@ def bare_loop(data: LoadedDataset, train_idx: torch.Tensor, val_idx: torch.Tenso
     """Train and evaluate by hand; returns (train loss, val loss, val Dice) of every epoch, flattened."""
     torch.manual_seed(SEED)
     model = BASELINES.get("unet")("seg", 1, data.in_channels, recipe.image_size, **recipe.model)
+    data = normalized(data, recipe.normalization, train_idx)  # as run_one does: the fold's training images
     mean, std = torch.tensor(data.mean).view(1, -1, 1, 1), torch.tensor(data.std).view(1, -1, 1, 1)
     x_all = data.images.float().mul_(1.0 / (255.0 * std)).add_(-mean / std)
     y_all = data.targets.unsqueeze(1).float()

@@ -17,7 +17,7 @@ from suite.errors import SuiteError
 from suite.reports._common import family_label, verdict_text
 from suite.reports.across import AcrossReport, build_across
 from suite.reports.model import Report, build_report
-from suite.store import read_runs, resolve_store_path
+from suite.store import read_calibrations, read_runs, resolve_store_path
 
 # Session-state keys of the statistics controls the router renders in the sidebar.
 METRIC_KEY = "metric"
@@ -85,7 +85,7 @@ def load_report(path: str, stamp: tuple, metric: str | None, delta: float | None
     runs = load_runs(path, stamp, status=None)
     if runs.empty or not (runs["spec"] != runs["baseline"]).any():
         return build_report(runs.iloc[:0])
-    return build_report(runs, metric=metric, delta=delta)
+    return build_report(runs, metric=metric, delta=delta, calibrations=read_calibrations(path))
 
 
 @st.cache_data(show_spinner="Comparing the modules across datasets ...")

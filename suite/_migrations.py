@@ -13,6 +13,8 @@ indexes), so an older store keeps every row it had.
 - v4: ``studies`` (a planned grid or study: its design and the comparisons it set out to test, which are
   the Holm family of its verdicts) and the spread of the latency a module adds (``latency_spread_ms``:
   half-width of a bootstrap 95% interval; from v4 on, latencies are 10th percentiles, which resist load).
+- v5: ``calibrations`` (``suite calibrate``: the A/A and placebo false-claim rates of one dataset,
+  baseline, recipe, k and metric over N split seeds).
 """
 
 from __future__ import annotations
@@ -77,6 +79,21 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
         "ALTER TABLE runs ADD COLUMN latency_spread_ms REAL",  # half-width of the 95% interval of latency added
+    ),
+    (  # v4 -> v5
+        """
+        CREATE TABLE calibrations (
+            id TEXT PRIMARY KEY NOT NULL,    -- hash of dataset, baseline, recipe, k, metric and split seeds
+            dataset TEXT NOT NULL,
+            baseline TEXT NOT NULL,
+            recipe_hash TEXT NOT NULL,
+            k INTEGER NOT NULL,
+            metric TEXT NOT NULL,
+            split_seeds TEXT NOT NULL,       -- JSON list
+            arms TEXT NOT NULL,              -- JSON: arm -> {verdicts: [...], gains: [...]}, one per split seed
+            created_at TEXT NOT NULL
+        )
+        """,
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -78,9 +78,11 @@ class CorrectedTest:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, with +-inf (or nan for 0 / 0) where den is 0."""
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     safe = np.where(den > 0, den, 1.0)
-    return np.where(den > 0, num / safe, np.sign(num) * np.inf)
+    with np.errstate(invalid="ignore"):
+        return np.where(den > 0, num / safe, np.sign(num) * np.inf)
 
 
 def corrected_t_test(

@@ -18,6 +18,7 @@ import pandas as pd
 from suite.errors import StoreError
 from suite.records import RunRecord, Seeds
 from suite.spec import parse
+from suite.studies.calibrate import Arm, Calibration
 from suite.studies.record import Study
 
 JSON_FIELDS = ("recipe", "metrics", "test_metrics", "curves", "provenance")
@@ -150,3 +151,28 @@ def study_to_row(study: Study) -> dict[str, Any]:
 def row_to_study(row: dict[str, Any]) -> Study:
     members = tuple(tuple(m) for m in json.loads(row["members"]))
     return Study(row["id"], row["name"], row["kind"], json.loads(row["design"]), members, row["created_at"])
+
+
+def calibration_to_row(calibration: Calibration) -> dict[str, Any]:
+    arms = {name: {"verdicts": list(arm.verdicts), "gains": list(arm.gains)} for name, arm in calibration.arms.items()}
+    return {
+        "id": calibration.id,
+        "dataset": calibration.dataset,
+        "baseline": calibration.baseline,
+        "recipe_hash": calibration.recipe_hash,
+        "k": calibration.k,
+        "metric": calibration.metric,
+        "split_seeds": json.dumps(list(calibration.split_seeds)),
+        "arms": json.dumps(arms, default=_plain),
+        "created_at": calibration.created_at,
+    }
+
+
+def row_to_calibration(row: dict[str, Any]) -> Calibration:
+    arms = {
+        name: Arm(name, tuple(arm["verdicts"]), tuple(arm["gains"])) for name, arm in json.loads(row["arms"]).items()
+    }
+    return Calibration(
+        row["dataset"], row["baseline"], row["recipe_hash"], row["k"], row["metric"],
+        tuple(json.loads(row["split_seeds"])), arms, row["created_at"],
+    )  # fmt: skip

@@ -21,7 +21,7 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from suite import plugins
-from suite.commands import build, check, compare, dashboard, data, run
+from suite.commands import build, calibrate, check, compare, dashboard, data, run
 from suite.errors import Interrupted, SuiteError
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for commands in (build, check, data, run, compare, dashboard):
+for commands in (build, check, data, run, calibrate, compare, dashboard):
     commands.register(app)
 
 

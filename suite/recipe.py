@@ -30,6 +30,7 @@ from suite.records import stable_hash
 
 PROFILES = ("quick", "full")
 OPTIMIZERS = ("adamw", "sgd")
+NORMALIZATIONS = ("fold", "imagenet", "none")  # see Recipe.normalization
 SCHEDULES = ("cosine",)
 LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
 RECIPE_DIR = folder("baselines")
@@ -55,6 +56,10 @@ class Recipe:
     channels_last: bool = False  # NHWC memory format for model and inputs; CUDA only
     compile: bool = False  # torch.compile the model; CUDA only
     augment: bool = True  # random flips/crops on training batches (drawn from the augment seed)
+    # Input normalization: "fold" = per-channel mean/std of the fold's own training images (never its
+    # validation images or the test split); "imagenet" = ImageNet's fixed constants (for pretrained
+    # backbones); "none" = pixels scaled to [0, 1].
+    normalization: str = "fold"
     grad_clip: float | None = None  # max global L2 norm of the gradients; None: no clipping
     deterministic: bool = True  # torch.use_deterministic_algorithms + cuDNN deterministic
     model: dict = field(default_factory=dict)  # baseline builder kwargs, e.g. {"width": 16}
@@ -183,7 +188,7 @@ def _apply_override(recipe: Recipe, baseline: str, dotted: str, value: Any) -> N
 
 
 def _validate(recipe: Recipe, task: str) -> None:
-    checks = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES[task]}
+    checks = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES[task], "normalization": NORMALIZATIONS}
     for name, choices in checks.items():
         if getattr(recipe, name) not in choices:
             raise SuiteError(

@@ -35,17 +35,21 @@ from suite._store_schema import (
     SORT_COLUMNS,
     frame,
     record_to_row,
+    calibration_to_row,
+    row_to_calibration,
     row_to_record,
     row_to_study,
     study_to_row,
 )
 from suite.errors import StoreError
 from suite.records import RunRecord
+from suite.studies.calibrate import Calibration
 from suite.studies.record import Study
 
 T = TypeVar("T")
 DEFAULT_STORE = Path("results") / "suite.db"
 STUDIES_SINCE = 4  # schema version that added the studies table
+CALIBRATIONS_SINCE = 5  # ... and the calibrations table
 STORE_ENV = "SUITE_STORE"
 BUSY_TIMEOUT_S = 30.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -225,6 +229,22 @@ class Store:
     def studies(self) -> list[Study]:
         return _studies(self._conn)
 
+    def add_calibration(self, calibration: Calibration) -> None:
+        """Record ``calibration``, replacing one made from the same dataset, recipe, k, metric and splits."""
+        row = calibration_to_row(calibration)
+        try:
+            self._conn.execute(
+                f"INSERT OR REPLACE INTO calibrations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+        except sqlite3.Error as err:
+            raise self._translate(err) from None
+
+
+def _calibrations(conn: sqlite3.Connection) -> list[Calibration]:
+    rows = conn.execute("SELECT * FROM calibrations ORDER BY created_at, id").fetchall()
+    return [row_to_calibration(dict(row)) for row in rows]
+
 
 def _studies(conn: sqlite3.Connection) -> list[Study]:
     rows = conn.execute("SELECT * FROM studies ORDER BY created_at, name").fetchall()
@@ -282,6 +302,11 @@ def read_runs(path: str | Path | None, status: str | None = "done", dataset: str
     """The ``runs()`` DataFrame of the store at ``path``, opened read-only; empty (same columns) if missing."""
     filters = {"status": status, "dataset": dataset}
     return _read(path, lambda conn, _: frame(_select(conn, filters, skip_none=True)), frame([]))
+
+
+def read_calibrations(path: str | Path | None) -> list[Calibration]:
+    """The calibrations recorded in the store at ``path`` (read-only; none before schema v5)."""
+    return _read(path, lambda conn, version: _calibrations(conn) if version >= CALIBRATIONS_SINCE else [], [])
 
 
 def read_studies(path: str | Path | None) -> list[Study]:

@@ -22,6 +22,7 @@ from _data_fixtures import (
 from PIL import Image
 
 from suite.datasets import LoadedDataset, load_card, load_dataset
+from suite.datasets.loaded import normalized
 
 
 def _check_form(data: LoadedDataset, size: int) -> None:
@@ -35,7 +36,7 @@ def _check_form(data: LoadedDataset, size: int) -> None:
     else:
         assert data.targets.dtype == torch.int64 and data.targets.dim() == 1
         assert 0 <= int(data.targets.min()) and int(data.targets.max()) < len(data.classes)
-    assert len(data.mean) == len(data.std) == data.in_channels
+    assert data.mean == data.std == (), "a loaded set carries no statistics: each fold measures its own"
     if data.valid is not None:
         assert data.valid.dtype == torch.bool and data.valid.shape == data.targets.shape
 
@@ -58,10 +59,12 @@ def test_drive_has_fov_and_official_test(shared_data: Path):
     assert data.valid is not None and data.test.valid is not None
     assert 0.5 < float(data.valid.float().mean()) < 0.9, "the field of view covers most, not all, of the image"
     assert not bool((data.targets.bool() & ~data.valid).any()), "vessels lie inside the field of view"
-    x, y, valid = next(data.batches(torch.arange(20), 20, shuffle=False, seed=0, epoch=0, augment=False))
+    fold = normalized(data, "fold", torch.arange(20))
+    x, y, valid = next(fold.batches(torch.arange(20), 20, shuffle=False, seed=0, epoch=0, augment=False))
     assert valid.shape == y.shape == (20, 1, 32, 32) and torch.equal(valid[:, 0], data.valid)
-    assert torch.allclose(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-3), "normalized by the set's own mean"
+    assert torch.allclose(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-3), "normalized by these images' own mean"
     assert torch.allclose(x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-2)
+    assert fold.test.mean == fold.mean, "the test split uses the fold's training statistics"
 
 
 def test_cvc_clinicdb_copy_with_sequence_groups(shared_data: Path):

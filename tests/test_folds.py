@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _data_fixtures import write_busi
+from _data_fixtures import write_busi, write_glas
 
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
 from suite.errors import DataError
@@ -63,12 +63,27 @@ def test_cvc_folds_keep_sequences_whole(shared_data: Path, manifests: Path):
     assert len(folds_of_group) == 29 and all(len(f) == 1 for f in folds_of_group.values())
 
 
-def test_membrane_folds_are_even(shared_data: Path, manifests: Path):
+def test_membrane_folds_are_contiguous_blocks_of_the_stack(shared_data: Path, manifests: Path):
+    """Consecutive sections look alike: a validation slice's neighbours must not be in its training part."""
     data = load_dataset("isbi2012-membrane", shared_data / "isbi2012-membrane", image_size=16)
     manifest = make_manifest(data, 5, 0, manifests)
     _assert_partition(manifest, data)
-    assert [len(f) for f in manifest.folds] == [6] * 5
-    assert make_manifest(data, 5, 1, manifests).folds != manifest.folds, "the seed changes the split"
+    assert manifest.kind == "contiguous" and [len(f) for f in manifest.folds] == [6] * 5
+    for fold in manifest.folds:
+        numbers = [int(i) for i in fold]
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), f"fold {fold} is not one block"
+    with_k3 = make_manifest(data, 3, 0, manifests)
+    inside = [int(i) for fold in with_k3.folds for i in fold[1:-1]]  # a block's inner slices
+    train_of = {int(i): set(data.ids) - set(fold) for fold in with_k3.folds for i in fold}
+    assert all(str(n - 1) not in train_of[n] and str(n + 1) not in train_of[n] for n in inside)
+    assert make_manifest(data, 5, 1, manifests).folds == manifest.folds, "blocks do not depend on the seed"
+
+
+def test_every_card_with_an_order_or_groups_gets_the_matching_fold_kind(tmp_path: Path, manifests: Path):
+    digits = load_dataset("digits", image_size=8)
+    assert make_manifest(digits, 3, 0, manifests).kind == "stratified"
+    busi = load_dataset("busi", write_busi(tmp_path / "busi", {"benign": 9, "malignant": 6, "normal": 4}), image_size=8)
+    assert make_manifest(busi, 3, 0, manifests).kind == "stratified"
 
 
 def test_busi_folds_balance_the_class_strata(tmp_path: Path, manifests: Path):
@@ -148,3 +163,18 @@ def test_cls_labels_drive_stratification_not_ids():
     )
     manifest = make_manifest(data, 5, 0, Path(os.environ["SUITE_CACHE"]) / "toy-folds")
     assert [sum(i in {f"s{j}" for j in range(15, 20)} for i in fold) for fold in manifest.folds] == [1] * 5
+
+
+def test_glas_keeps_patients_whole_and_refuses_a_folder_without_its_patient_table(tmp_path: Path, manifests: Path):
+    root = write_glas(tmp_path / "glas")
+    data = load_dataset("glas", root, image_size=8)
+    manifest = make_manifest(data, 3, 0, manifests)
+    assert manifest.kind == "grouped"
+    patient = dict(zip(data.ids, data.groups))
+    for fold in manifest.folds:
+        others = {patient[i] for other in manifest.folds if other is not fold for i in other}
+        assert not {patient[i] for i in fold} & others, "a patient's images span two folds"
+    next(root.rglob("Grade.csv")).unlink()
+    with pytest.raises(DataError, match="Grade.csv is missing") as err:
+        load_dataset("glas", root, image_size=8)
+    assert "\n" not in str(err.value)

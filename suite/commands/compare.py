@@ -60,12 +60,14 @@ def build_from_store(
 ) -> Report:
     """The report of the store's runs: ad hoc families, or the family of ``study`` (a name or id prefix)."""
     from suite.reports.model import build_report
-    from suite.store import read_studies
+    from suite.store import read_calibrations, read_studies
     from suite.studies.record import find_study
 
     runs = _load_runs(store)
     plan = find_study(read_studies(store), study).plan() if study else None
-    report = build_report(runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, plan=plan)
+    report = build_report(
+        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, plan=plan, calibrations=read_calibrations(store)
+    )
     if not report.comparisons:
         raise _nothing_to_compare(runs, store, dataset)
     return report

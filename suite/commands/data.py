@@ -147,6 +147,7 @@ def folds(
             "path": str(manifest.path),
             "sha256": manifest.sha256,
             "splitter": manifest.splitter,
+            "kind": manifest.kind,
             "folds": rows,
         }
         typer.echo(json.dumps(payload, indent=2))
@@ -154,7 +155,7 @@ def folds(
     console = _console()
     console.print(f"manifest: {manifest.path}")
     console.print(f"sha256:   {manifest.sha256}")
-    console.print(f"splitter: {manifest.splitter}")
+    console.print(f"splitter: {manifest.splitter} ({manifest.kind} folds)")
     table = Table()
     for column in ("fold", "train samples", "validation samples"):
         table.add_column(column, justify="right")

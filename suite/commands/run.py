@@ -112,12 +112,16 @@ def _requests(variants: list[str], grid: str | None, options: dict, overrides: d
     return [GridRequest(variants=variants, **given, overrides=overrides, device=device)]
 
 
-def _run_all(requests: list[GridRequest], store: str | None, executor: str, retry_failed: bool = False) -> None:
+def _run_all(
+    requests: list[GridRequest], store: str | None, executor: str, retry_failed: bool = False, summarize: bool = True
+) -> list[GridOutcome]:
     """Train each grid in turn; every grid is checked first, so a mistake in the last one stops the
-    command before the first one trains. A signal stops it with the count of the runs kept."""
+    command before the first one trains. A signal stops it with the count of the runs kept.
+    ``summarize``: print each grid's verdicts after it (``suite calibrate`` prints its own table)."""
     from suite.grid import resolve
 
     planned: list[set[str]] = []
+    outcomes = []
     try:
         for request in requests:
             resolve(request)
@@ -125,9 +129,10 @@ def _run_all(requests: list[GridRequest], store: str | None, executor: str, retr
             if len(requests) > 1:
                 changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
                 console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
-            _run(request, store, executor, planned, retry_failed)
+            outcomes.append(_run(request, store, executor, planned, retry_failed, summarize))
     except Interrupted as err:
         raise Interrupted(err.signum, runs_kept(store, planned)) from None
+    return outcomes
 
 
 def runs_kept(store: str | None, planned: list[set[str]]) -> int:
@@ -140,7 +145,12 @@ def runs_kept(store: str | None, planned: list[set[str]]) -> int:
 
 
 def _run(
-    request: GridRequest, store: str | None, executor: str, planned: list[set[str]], retry_failed: bool = False
+    request: GridRequest,
+    store: str | None,
+    executor: str,
+    planned: list[set[str]],
+    retry_failed: bool = False,
+    summarize: bool = True,
 ) -> GridOutcome:
     started = time.perf_counter()
     with GridProgress(planned) as bars:
@@ -157,7 +167,8 @@ def _run(
         f"trained {outcome.trained} runs ({outcome.failed} failed), reused {outcome.skipped} from the store "
         f"in {time.perf_counter() - started:.0f} s"
     )
-    _summarize(outcome)
+    if summarize:
+        _summarize(outcome)
     return outcome
 
 
@@ -165,10 +176,11 @@ def _summarize(outcome: GridOutcome) -> None:
     """The grid's verdicts in the family of its study (its variants as planned), as ``suite compare --study`` shows them."""
     from suite.commands.compare import print_report
     from suite.reports.model import build_report
-    from suite.store import read_runs
+    from suite.store import read_calibrations, read_runs
 
     runs = read_runs(outcome.store_path, status=None, dataset=outcome.grid.dataset)
-    print_report(console, build_report(runs, plan=outcome.study.plan()))
+    calibrations = read_calibrations(outcome.store_path)
+    print_report(console, build_report(runs, plan=outcome.study.plan(), calibrations=calibrations))
     console.print(
         f"store: {outcome.store_path}  (study {outcome.study.name}: suite compare --study {outcome.study.name}; "
         "suite report / suite dashboard read it too)"

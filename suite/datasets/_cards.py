@@ -21,6 +21,7 @@ from suite.errors import DataError
 TASKS = ("cls", "seg")
 # How the files reach the user's disk: direct download, placed by hand, shipped in a package, generated.
 ORIGINS = ("download", "manual", "bundled", "generated")
+ORDERS = ("slice",)  # groups.order: how the ids are ordered where neighbours are alike
 
 
 def cards_dir() -> Path:
@@ -54,10 +55,13 @@ class Layout:
 
 @dataclass(frozen=True)
 class Grouping:
-    """Which samples are not independent: a statement, and for id-numbered sets the id ranges per group."""
+    """Which samples are not independent: a statement, for id-numbered sets the id ranges per group, and
+    ``order: slice`` for consecutive sections of one volume (neighbours are alike, so each fold is a
+    contiguous block of the id order instead of a random draw)."""
 
     statement: str
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    order: str | None = None  # "slice": ids in natural order are consecutive sections
 
     def group_of(self, sample_id: str) -> str | None:
         if not self.ranges or not sample_id.isdigit():
@@ -164,7 +168,8 @@ def _grouping(fields: _Fields) -> Grouping:
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, int) for b in bounds)):
             raise fields.error(f"{fields.prefix}ranges.{group}", "must be [first, last] sample numbers")
         ranges[str(group)] = (bounds[0], bounds[1])
-    return Grouping(statement=fields.get("statement", str), ranges=ranges)
+    order = fields.choice("order", ORDERS) if fields.get("order", str, None) is not None else None
+    return Grouping(statement=fields.get("statement", str), ranges=ranges, order=order)
 
 
 def parse_card(path: Path) -> Card:

@@ -21,7 +21,7 @@ from suite.datasets._decode import decode_samples
 from suite.datasets._fingerprint import fingerprint
 from suite.datasets._paths import cache_root, resolve_root, write_atomically
 from suite.datasets._scan import Scan, Split
-from suite.datasets.loaded import LoadedDataset, channel_stats
+from suite.datasets.loaded import LoadedDataset
 from suite.errors import DataError
 
 FORMAT = 2  # layout of the cache file; bump to invalidate every cache
@@ -85,8 +85,6 @@ def _decode(card: Card, scan: Scan, size: int) -> dict[str, Split]:
 
 
 def _assemble(card: Card, splits: dict[str, Split]) -> LoadedDataset:
-    mean, std = channel_stats(splits["train"].images)
-
     def build(split: Split, test: LoadedDataset | None) -> LoadedDataset:
         groups = split.groups
         if groups is None and card.groups.ranges:
@@ -103,9 +101,8 @@ def _assemble(card: Card, splits: dict[str, Split]) -> LoadedDataset:
             groups=groups,
             valid=split.valid,
             test=test,
-            mean=mean,
-            std=std,
             strata=split.strata,
+            order=card.groups.order,
         )
 
     test = build(splits["test"], None) if "test" in splits else None
@@ -118,16 +115,15 @@ def _to_payload(data: LoadedDataset) -> dict:
     return fields
 
 
-def _from_payload(card: Card, payload: dict, mean: tuple, std: tuple) -> LoadedDataset:
-    test = _from_payload(card, payload["test"], mean, std) if payload["test"] is not None else None
+def _from_payload(card: Card, payload: dict) -> LoadedDataset:
+    test = _from_payload(card, payload["test"]) if payload["test"] is not None else None
     return LoadedDataset(
         name=card.name,
         task=card.task,
         classes=list(card.classes),
         in_channels=int(payload["images"].shape[1]),
-        mean=mean,
-        std=std,
         test=test,
+        order=card.groups.order,
         **{k: payload[k] for k in ("ids", "groups", "strata")},
         **{k: None if payload[k] is None else payload[k].contiguous() for k in ("images", "targets", "valid")},
     )
@@ -148,12 +144,12 @@ def load_dataset(name: str, root: str | Path | None = None, image_size: int | No
     if path.is_file():
         try:
             payload = torch.load(path, weights_only=True)
-            data = _from_payload(card, payload, tuple(payload["mean"]), tuple(payload["std"]))
+            data = _from_payload(card, payload)
         except Exception:  # any unreadable cache (truncated, garbage, older format): decode again
             data = None
     if data is None:
         data = _assemble(card, _decode(card, scan, size))
-        payload = {**_to_payload(data), "mean": list(data.mean), "std": list(data.std)}
+        payload = _to_payload(data)
         write_atomically(path, lambda handle: torch.save(payload, handle))
     _MEMORY[key] = data
     return data

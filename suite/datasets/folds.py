@@ -5,11 +5,16 @@ The splitter is scikit-learn's, chosen by what the data has:
 ==================  ===========================  =====================================
 task / data         splitter                     what it keeps
 ==================  ===========================  =====================================
+ordered (slices)    KFold(shuffle=False)         contiguous blocks of the id order
 labels, groups      StratifiedGroupKFold         class balance, groups whole
 labels              StratifiedKFold              per-class counts within one of even
 groups              GroupKFold(shuffle=True)     groups whole
 neither             KFold(shuffle=True)          sizes within one of even
 ==================  ===========================  =====================================
+
+Ordered sets (a card's ``groups.order: slice``, e.g. the ISBI-2012 stack, whose neighbouring sections
+look alike) get contiguous blocks, so a validation slice's neighbours are not in its training part; the
+split seed then changes nothing. ``Manifest.kind`` names the kind of split, and every run records it.
 
 Labels are the classes (classification) or the dataset's strata (e.g. BUSI's class). Samples are put
 in natural id order before splitting, each fold's ids are sorted, and the JSON is written with fixed
@@ -47,6 +52,11 @@ class Manifest:
     splitter: str = ""
 
     @property
+    def kind(self) -> str:
+        """contiguous, grouped + stratified, stratified, grouped or random (from the splitter)."""
+        return fold_kind(self.splitter)
+
+    @property
     def total(self) -> int:
         return sum(len(fold) for fold in self.folds)
 
@@ -77,9 +87,26 @@ def _labels(dataset: LoadedDataset) -> list[str] | None:
     return dataset.strata
 
 
-def _splitter(k: int, seed: int, labels: list | None, groups: list | None):
+CONTIGUOUS = "KFold(shuffle=False, contiguous in slice order)"
+_KINDS = {
+    CONTIGUOUS: "contiguous",
+    "StratifiedGroupKFold(shuffle=True)": "grouped + stratified",
+    "StratifiedKFold(shuffle=True)": "stratified",
+    "GroupKFold(shuffle=True)": "grouped",
+    "KFold(shuffle=True)": "random",
+}
+
+
+def fold_kind(splitter: str) -> str:
+    """The kind of split a manifest's splitter makes ("unrecorded" for a manifest that does not say)."""
+    return _KINDS.get(splitter, "unrecorded")
+
+
+def _splitter(k: int, seed: int, labels: list | None, groups: list | None, ordered: bool = False):
     from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
+    if ordered:
+        return KFold(n_splits=k, shuffle=False)
     if labels is not None and groups is not None:
         return StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     if labels is not None:
@@ -110,13 +137,14 @@ def manifest_bytes(dataset: LoadedDataset, k: int, seed: int) -> bytes:
     ids = [dataset.ids[i] for i in order]
     y = np.array([labels[i] for i in order]) if labels is not None else None
     g = np.array([groups[i] for i in order]) if groups is not None else None
-    splitter = _splitter(k, seed, labels, groups)
+    ordered = dataset.order == "slice"
+    splitter = _splitter(k, seed, labels, groups, ordered)
     try:
         splits = list(splitter.split(np.zeros(len(ids)), y, g))
     except ValueError as err:  # e.g. every class has fewer members than folds
         raise DataError(f"cannot make {k} folds of {dataset.name}: {str(err).rstrip('.')}; use fewer folds") from None
     folds = [sorted((ids[i] for i in validation), key=natural_key) for _, validation in splits]
-    name = type(splitter).__name__ + "(shuffle=True)"
+    name = CONTIGUOUS if ordered else type(splitter).__name__ + "(shuffle=True)"
     payload = {
         "format": FORMAT,
         "dataset": dataset.name,
@@ -130,12 +158,14 @@ def manifest_bytes(dataset: LoadedDataset, k: int, seed: int) -> bytes:
 
 
 def _inputs_hash(dataset: LoadedDataset) -> str:
-    """Hash of what the split depends on: ids, their labels and groups (not the pixels)."""
+    """Hash of what the split depends on: ids, their labels and groups (not the pixels), and the order
+    for an ordered set (left out otherwise, so the manifests of unordered sets keep their names)."""
     rows = sorted(
         zip(dataset.ids, _labels(dataset) or [None] * len(dataset), dataset.groups or [None] * len(dataset)),
         key=lambda row: natural_key(row[0]),
     )
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
+    payload: object = rows if dataset.order is None else {"order": dataset.order, "rows": rows}
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:12]
 
 
 def load_manifest(path: Path) -> Manifest:

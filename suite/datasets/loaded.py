@@ -1,8 +1,9 @@
 """``LoadedDataset``: a whole dataset decoded into uint8 tensors, the form the trainer works on.
 
 Images stay uint8 in memory (on the GPU when there is one) and become float only batch by batch in
-``iterate_batches``; ``mean`` / ``std`` (per channel, on the [0,1] scale) are measured on the fold pool
-(not the official test split) when the set is decoded, and cached with it.
+``iterate_batches``, normalized with ``mean`` / ``std`` (per channel, on the [0,1] scale; empty: plain
+[0, 1]). A loaded set carries none: ``normalized`` sets them for one fold from that fold's training
+images only, so no statistic of a validation fold or of the test split reaches training.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ class LoadedDataset:
     groups: list[str] | None = None  # samples of one group stay in one fold
     valid: torch.Tensor | None = None  # seg: bool (N, H, W) region to score (DRIVE's field of view)
     test: "LoadedDataset | None" = None  # the official test split, where one exists
-    mean: tuple[float, ...] = ()  # per channel, [0,1] scale, measured on the fold pool
+    mean: tuple[float, ...] = ()  # per channel, [0,1] scale (``normalized``); empty: no normalization
     std: tuple[float, ...] = ()
     strata: list[str] | None = None  # seg: a category to balance across folds (e.g. BUSI's class)
+    order: str | None = None  # "slice": ids in natural order are consecutive sections (contiguous folds)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -85,6 +87,27 @@ class LoadedDataset:
         """cls: samples per class name."""
         counts = torch.bincount(self.targets.cpu(), minlength=len(self.classes)).tolist()
         return dict(zip(self.classes, counts))
+
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def normalized(data: LoadedDataset, how: str, train_indices: torch.Tensor) -> LoadedDataset:
+    """``data`` (and its test split) normalized as a recipe says: "fold" = the statistics of the images
+    at ``train_indices`` only; "imagenet" = ImageNet's constants (grey images use their mean); "none"."""
+    if how == "none":
+        mean, std = (), ()
+    elif how == "imagenet":
+        grey = data.in_channels == 1
+        mean = (sum(IMAGENET_MEAN) / 3,) if grey else IMAGENET_MEAN
+        std = (sum(IMAGENET_STD) / 3,) if grey else IMAGENET_STD
+    elif how == "fold":
+        mean, std = channel_stats(data.images[train_indices.to(data.images.device)])
+    else:
+        raise ValueError(f"unknown normalization {how!r}")
+    test = None if data.test is None else replace(data.test, mean=mean, std=std)
+    return replace(data, mean=mean, std=std, test=test)
 
 
 def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -47,6 +47,7 @@ from suite.modules import (  # noqa: E402,F401,I001  (each registers its modules
     glore,
     haar,
     halo,
+    identity,
     lambda_layer,
     lcbam,
     lska,

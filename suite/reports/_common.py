@@ -63,6 +63,8 @@ def statistics_lines(section: Section) -> list[str]:
     floored = [c.variant for c in comps if c.se_floored]
     lines = [
         f"Metric: {info.unit_text}; mean ± sd over all folds × seeds of the paired runs.",
+        f"Folds: {section.folds} (the kind of k-fold split: contiguous blocks for ordered slices, grouped where a "
+        "card knows which samples belong together, stratified by class, or random).",
         "Test: corrected resampled t-test (Nadeau & Bengio 2003) on per-fold differences averaged over seeds, "
         f"variance factor 1/k + n_test/n_train, df = k − 1, two-sided at {_stats.ALPHA:g} "
         f"({_stats.SIDE_ALPHA:g} per direction), Holm-adjusted within the family: {family_text(section)}.",
@@ -74,6 +76,7 @@ def statistics_lines(section: Section) -> list[str]:
         + f" (MDE: the true gain at which the rule says holds with probability {_stats.POWER:g}).",
         "Cost: " + _format.cost_units(comps) + ".",
     ]
+    lines += [f"{calibration.summary()}." for calibration in section.calibrations()]
     if floored:
         lines.append(
             "Standard error floored at the metric's resolution (one validation sample) for: " + ", ".join(floored) + "."

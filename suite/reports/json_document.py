@@ -12,6 +12,7 @@ from pathlib import Path
 
 from suite.reports.across import AcrossReport
 from suite.reports.model import Report
+from suite.studies.calibrate import Calibration
 
 SCHEMA_VERSION = "2.0"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "report_schema.json"
@@ -31,8 +32,12 @@ def to_document(report: Report) -> dict:
             {
                 "dataset": section.dataset,
                 "metric": section.metric,
+                "folds": section.folds,
                 "families": [{"name": name, "size": size} for name, size in section.families()],
-                "settings": [{"baseline": s.baseline, "label": s.label} for s in section.settings],
+                "settings": [
+                    {"baseline": s.baseline, "label": s.label, "calibration": _calibration(s.calibration)}
+                    for s in section.settings
+                ],
             }
             for section in report.sections
         ],
@@ -43,6 +48,16 @@ def to_document(report: Report) -> dict:
             for comp in setting.comparisons
         ],
     }
+
+
+def _calibration(calibration: Calibration | None) -> dict | None:
+    if calibration is None:
+        return None
+    arms = {
+        arm.name: {"false_holds": asdict(arm.holds), "any_claim": asdict(arm.claims), "verdicts": list(arm.verdicts)}
+        for arm in calibration.arms.values()
+    }
+    return {"split_seeds": len(calibration.split_seeds), "k": calibration.k, "created_at": calibration.created_at, "arms": arms}
 
 
 def render(report: Report) -> str:

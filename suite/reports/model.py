@@ -20,6 +20,7 @@ from suite.errors import SuiteError
 from suite.metric_catalog import METRIC_CATALOG
 from suite.reports import _settings
 from suite.reports.style import VERDICT_MEANINGS
+from suite.studies.calibrate import Calibration
 from suite.verdict import Comparison, Plan, compare
 from suite.verdict_names import GATES, VERDICTS
 
@@ -60,6 +61,7 @@ class Setting:
     baseline: str
     label: str  # what sets it apart from the other settings of this baseline in the section ("" if alone)
     comparisons: list[Comparison]
+    calibration: Calibration | None = None  # ``suite calibrate`` on this dataset, baseline, recipe, k, metric
 
     @property
     def baseline_mean(self) -> float | None:
@@ -81,6 +83,7 @@ class Section:
     dataset: str
     metric: str
     settings: list[Setting]
+    folds: str = "unrecorded"  # the kind of k-fold split the runs used: contiguous, stratified, grouped, ...
 
     @property
     def comparisons(self) -> list[Comparison]:
@@ -93,6 +96,11 @@ class Section:
     @property
     def title(self) -> str:
         return f"{self.dataset} · {self.metric}"
+
+    def calibrations(self) -> list[Calibration]:
+        """The calibrations of this section's settings, each once."""
+        found = {s.calibration.id: s.calibration for s in self.settings if s.calibration is not None}
+        return list(found.values())
 
     def families(self) -> list[tuple[str, int]]:
         """(family, size) of every Holm family with a comparison in this section, in order."""
@@ -127,9 +135,11 @@ def build_report(
     baseline: str | None = None,
     dataset: str | None = None,
     plan: Plan | None = None,
+    calibrations: list[Calibration] = (),
 ) -> Report:
     """The verdict of every variant in ``runs`` (failed runs included, so they refuse rather than vanish),
-    adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used."""
+    adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used
+    and, per setting, the latest matching calibration of ``calibrations``."""
     if dataset is not None:  # families never span datasets, so this filter may come first
         runs = _dataset_runs(runs, dataset)
     comparisons = compare(runs, metric=metric, delta=delta, plan=plan)
@@ -138,9 +148,8 @@ def build_report(
     used = runs[runs["spec"].isin(specs) & runs["dataset"].isin({c.dataset for c in comparisons})]
     generated = datetime.now(UTC).replace(microsecond=0).isoformat()
     selection = {name: value for name, value in (("dataset", dataset), ("baseline", baseline)) if value}
-    return Report(
-        _sections(comparisons, runs), run_provenance(used), generated, plan.name if plan else AD_HOC, selection
-    )
+    sections = _sections(comparisons, runs, list(calibrations))
+    return Report(sections, run_provenance(used), generated, plan.name if plan else AD_HOC, selection)
 
 
 def _dataset_runs(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
@@ -164,15 +173,38 @@ def _select(comparisons: list[Comparison], runs: pd.DataFrame, column: str, valu
     return chosen
 
 
-def _sections(comparisons: list[Comparison], runs: pd.DataFrame) -> list[Section]:
+def _sections(comparisons: list[Comparison], runs: pd.DataFrame, calibrations: list[Calibration]) -> list[Section]:
     """Comparisons grouped by (dataset, metric), then by baseline setting, in their order."""
     grouped: dict[tuple[str, str], list[Comparison]] = {}
     for comp in comparisons:
         grouped.setdefault((comp.dataset, comp.metric), []).append(comp)
     return [
-        Section(dataset, metric, [Setting(*item) for item in _settings.group(comps, runs)])
+        Section(
+            dataset,
+            metric,
+            [Setting(*item, _calibration(item[2][0], calibrations)) for item in _settings.group(comps, runs)],
+            _fold_kinds(comps, runs),
+        )
         for (dataset, metric), comps in grouped.items()
     ]
+
+
+def _calibration(comp: Comparison, calibrations: list[Calibration]) -> Calibration | None:
+    found = [c for c in calibrations if c.applies_to(comp.dataset, comp.baseline, comp.recipe_hash, comp.n_folds, comp.metric)]
+    return max(found, key=lambda c: c.created_at) if found else None
+
+
+def _fold_kinds(comparisons: list[Comparison], runs: pd.DataFrame) -> str:
+    """The kinds of split the comparisons' runs recorded (``Manifest.kind``), with k: "contiguous, k=5"."""
+    manifests = {c.manifest_hash: c.n_folds for c in comparisons}
+    used = runs[runs["manifest_hash"].isin(manifests)]
+    kinds = sorted(
+        {
+            f"{prov.get('folds', 'unrecorded') if isinstance(prov, dict) else 'unrecorded'}, k={manifests[manifest]}"
+            for prov, manifest in zip(used["provenance"], used["manifest_hash"])
+        }
+    )
+    return "; ".join(kinds) or "unrecorded"
 
 
 def run_provenance(runs: pd.DataFrame) -> dict:

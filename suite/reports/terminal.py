@@ -33,7 +33,8 @@ def _caption(section: Section) -> str:
     unit = "%, gains in percentage points" if info.unit == "%" else info.unit
     grids = ", ".join(sorted({_format.runs(c) for c in comps}))
     return (
-        f"{section.metric} ({unit}; {info.direction}, gain > 0 is better), mean ± sd over folds × seeds ({grids}); "
+        f"{section.metric} ({unit}; {info.direction}, gain > 0 is better), mean ± sd over folds × seeds ({grids}; "
+        f"{section.folds} folds); "
         f"delta ±{_format.value(section.delta, section.metric)}. p: corrected resampled t-test (Nadeau & Bengio) on "
         f"per-fold gains, two-sided, Holm within {family_text(section)}. P(>δ / ≈ / <−δ): posterior of the "
         f"correlated Bayesian t-test. {_format.cost_units(comps)}."
@@ -113,6 +114,8 @@ def print_report(console: Console, report: Report) -> None:
             console.print(_quality_table(section, with_cost=False))
             console.print(_cost_table(section))
         console.print(f"[dim]{escape(_caption(section))}[/]")
+        for calibration in section.calibrations():
+            console.print(f"[cyan]{escape(calibration.summary())}[/]")
         for comp in section.comparisons:
             if comp.reason:
                 console.print(f"[yellow]{escape(_label(comp.variant))}[/]: {escape(comp.reason)}")

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from suite.build import build_variant
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
+from suite.datasets.loaded import normalized
 from suite.device import determinism, device_name, resolve_device
 from suite.errors import SuiteError
 from suite.recipe import Recipe
@@ -162,6 +163,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
     train_idx, val_idx = manifest.split(job.fold, data.ids)
     if device.type == "cuda":
         data = data.to(device)
+    data = normalized(data, recipe.normalization, train_idx)
     record = RunRecord(
         key=job.key,
         spec=job.spec,
@@ -178,6 +180,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
         n_val=len(val_idx),
         device=f"{device}: {device_name(device)}",
         started_at=started_at,
+        provenance={"folds": manifest.kind},
     )
     fork_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices), determinism(recipe.deterministic, device):

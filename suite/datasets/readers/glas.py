@@ -1,8 +1,9 @@
 """GlaS colon histology glands: ``train_N.bmp`` + ``train_N_anno.bmp``, ``testA_N``, ``testB_N`` in one folder.
 
 Annotations are instance labels (each gland its own value); foreground is any value > 0. ``train_*``
-is the fold pool, ``testA_*`` + ``testB_*`` the official test split. When the release's ``Grade.csv``
-is present, its patient column groups the images, so folds keep a patient's images together.
+is the fold pool, ``testA_*`` + ``testB_*`` the official test split. The release's ``Grade.csv`` gives
+each image's patient, and folds keep a patient's images together; without it the set is refused, since
+images of one patient in both training and validation would leak.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ def _patients(base: Path) -> tuple[dict[str, str], list[Path], list[str]]:
     """image name -> patient id from ``Grade.csv`` (columns: name, Patient ID, grades), its path, problems."""
     table = base / "Grade.csv"
     if not table.is_file():
-        return {}, [], []
+        return {}, [], [
+            f"{table} is missing: it gives each image's patient, and without it folds would split a patient's "
+            "images between training and validation; restore it from the release"
+        ]
     with table.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     header = [cell.strip().lower() for cell in rows[0]] if rows else []
