@@ -50,3 +50,8 @@ def test_an_unknown_module_is_one_line_listing_the_modules(isolated_plugins, cap
     code, out, err = run_cli(isolated_plugins, capsys, "check", "sqeeze")
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("error: unknown module 'sqeeze'; valid modules: ") and "se, " in err
+
+
+def test_a_baseline_glob_that_matches_nothing_is_one_line(isolated_plugins, capsys):
+    code, out, err = run_cli(isolated_plugins, capsys, "check", "se", "--baseline", "alexnet*")
+    assert code == 2 and err.startswith("error: --baseline 'alexnet*' matches no baseline; baselines: resnet18")

@@ -39,8 +39,12 @@ def check_command(
     baseline: str = typer.Option("*", "--baseline", "-b", help="Place it only in the baselines matching this glob."),
 ) -> None:
     from suite import contract
+    from suite.baselines import BASELINES
+    from suite.errors import SuiteError
     from suite.plugins import use
 
+    if not BASELINES.list(baseline):
+        raise SuiteError(f"--baseline {baseline!r} matches no baseline; baselines: {', '.join(BASELINES.list())}")
     modules = use([target]) if target.endswith(".py") or Path(target).is_file() else [target]
     console = Console(highlight=False, soft_wrap=True)
     failed = 0
