@@ -18,8 +18,8 @@ The point-supplied arguments and modes of each kind come from ``suite.kinds``.
 Baseline arguments: the keyword arguments given to ``build_variant`` (a recipe's ``model`` values, or
 ``suite inspect --width``) are laid under the spec's own (``unet(width=18)``): for that spec, the
 spec's value wins. The recipe itself is unchanged, so a baseline and its variants still share it (and
-its hash); a spec argument equal to what the recipe gives anyway is dropped from the grid's key
-(``drop_recipe_arguments``).
+its hash); a spec argument equal to what the recipe gives anyway is refused by the grid
+(``check_recipe_arguments``), so one network under one recipe has one key.
 
 Several insertions at one point apply in spec order. Every placement is recorded with the channels,
 stride and layout it was built for, its resolved hyperparameters and its parameter count.
@@ -43,7 +43,7 @@ from suite.composite import build_unit, describe, min_positions
 from suite.errors import SuiteError
 from suite.kinds import GATED, KINDS, input_stride, point_args, ungated_form
 from suite.modules import build_module, module_defaults, resolved_hparams
-from suite.spec import Composite, Insertion, Spec, canonical, insertion_kind, parse
+from suite.spec import Composite, Insertion, Spec, canonical, format_value, insertion_kind, parse
 
 # Input size a baseline is built at when none is given, per task (ImageNet-style for classification).
 DEFAULT_IMAGE_SIZE = {"cls": 224, "seg": 256}
@@ -104,17 +104,23 @@ def baseline_spec(spec: str | Spec) -> str:
     return BASELINES.entry(name).name
 
 
-def drop_recipe_arguments(spec: str | Spec, model: dict) -> Spec:
-    """``spec`` (canonical) without the baseline arguments that change nothing under a recipe: those equal
-    to the recipe's ``model`` value, or to the builder's default where the recipe sets none. Under a
-    recipe with ``model: {width: 16}``, ``unet(width=16)+se`` is ``unet+se``, so one network trained
-    under one recipe has one key; ``unet(width=18)`` stays what it is."""
+def check_recipe_arguments(spec: str | Spec, model: dict, where: str = "its recipe") -> None:
+    """Refuse baseline arguments that change nothing under a recipe: equal to the recipe's ``model`` value,
+    or to the builder's default where the recipe sets none. Under ``model: {width: 16}``,
+    ``unet(width=16)+se`` is ``unet+se``; one network trained under one recipe has one key, so the spec
+    that says it twice is refused in one line naming the argument and the spec to write instead."""
     from suite.baselines import baseline_defaults
 
     spec = canonical(spec)
     given = {**baseline_defaults(spec.baseline), **model}
-    kept = tuple((k, v) for k, v in spec.baseline_kwargs if _as_tuple(given.get(k)) != _as_tuple(v))
-    return replace(spec, baseline_kwargs=kept)
+    same = [(k, v) for k, v in spec.baseline_kwargs if _as_tuple(given.get(k)) == _as_tuple(v)]
+    if same:
+        kept = tuple(pair for pair in spec.baseline_kwargs if pair not in same)
+        shown = ", ".join(f"{k}={format_value(v)}" for k, v in same)
+        raise SuiteError(
+            f"{spec} sets {shown}, which {where} gives {spec.baseline} anyway, so it is the same network as "
+            f"{replace(spec, baseline_kwargs=kept)}: write that (a baseline argument names what differs)"
+        )
 
 
 def _as_tuple(value: object) -> object:

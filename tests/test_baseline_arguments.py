@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from suite.baselines import BASELINES, baseline_defaults
-from suite.build import baseline_spec, build_variant, count_params, drop_recipe_arguments
+from suite.build import baseline_spec, build_variant, check_recipe_arguments, count_params
 from suite.cli import app
 from suite.errors import SuiteError
 from suite.spec import Spec, canonical, key, parse
@@ -96,24 +96,34 @@ def test_the_spec_argument_wins_over_the_recipes_and_is_compared_with_the_recipe
     assert plain.baseline_kwargs == {"width": 8} and plain.params_added == 0
 
 
-def test_arguments_that_change_nothing_under_the_recipe_leave_the_key():
-    assert str(drop_recipe_arguments("unet(width=16)+se", {"width": 16})) == key("unet+se")
-    assert str(drop_recipe_arguments("unet(width=64)", {})) == "unet", "no recipe value: the builder's default"
-    assert str(drop_recipe_arguments("unet(width=18)", {"width": 16})) == "unet(width=18)"
-    recipe = {"decoder_channels": [64, 32, 16, 16, 8]}  # a recipe's YAML list
-    assert str(drop_recipe_arguments("resunet(decoder_channels=(64,32,16,16,8))", recipe)) == "resunet"
-    assert drop_recipe_arguments(Spec("unet"), {}) == Spec("unet")
+@pytest.mark.parametrize(
+    ("text", "model", "instead"),
+    [
+        ("unet(width=16)+se", {"width": 16}, "unet+se@dec1,dec2,dec3,dec4"),
+        ("unet(width=64)", {}, "unet"),  # no recipe value: the builder's default
+        ("resunet(decoder_channels=(64,32,16,16,8))", {"decoder_channels": [64, 32, 16, 16, 8]}, "resunet"),
+        ("resunet(decoder_channels=(64,32,16,16,8),pretrained=true)", {"decoder_channels": [64, 32, 16, 16, 8]},
+         "resunet(pretrained=true)"),
+    ],
+)  # fmt: skip
+def test_arguments_that_change_nothing_under_the_recipe_are_refused(text, model, instead):
+    with pytest.raises(SuiteError) as err:
+        check_recipe_arguments(text, model)
+    message = str(err.value)
+    assert "\n" not in message and message.endswith(f"same network as {instead}: write that (a baseline argument names what differs)")
+    check_recipe_arguments("unet(width=18)", {"width": 16})
+    check_recipe_arguments(Spec("unet"), {})
 
 
 def test_a_grid_keeps_one_recipe_for_the_baseline_and_its_widened_control():
     from suite.grid import GridRequest, resolve
 
-    request = GridRequest(
-        variants=["unet(width=18)", "unet(width=16)+se", "unet+se"], dataset="shapes", overrides={"model.width": 16}
-    )
+    request = GridRequest(variants=["unet(width=18)", "unet+se"], dataset="shapes", overrides={"model.width": 16})
     resolved = resolve(request)
     assert resolved.variants == ["unet(width=18)", key("unet+se")]
     assert resolved.baselines == ["unet"] and resolved.recipes["unet"].model == {"width": 16}
+    with pytest.raises(SuiteError, match=r"unet\(width=16\)\+se@dec1,dec2,dec3,dec4 sets width=16, which the recipe gives"):
+        resolve(GridRequest(variants=["unet(width=16)+se"], dataset="shapes", overrides={"model.width": 16}))
 
 
 def test_plan_gives_the_control_its_own_keys_under_the_shared_recipe():
@@ -136,3 +146,14 @@ def test_suite_inspect_builds_the_widened_baseline():
     direct = count_params(BASELINES.get("unet")("seg", 1, 3, 32, width=18))
     assert shown["spec"] == "unet(width=18)" and shown["params"] == direct
     assert shown["baseline_kwargs"] == {"width": 18}
+
+
+def test_studies_keep_the_baseline_arguments():
+    from suite.studies.ablation import factors_of, subset_specs
+    from suite.studies.sweep import expand_sweep
+
+    baseline, factors = factors_of("unet(width=18)+se@dec1+eca@dec2")
+    assert subset_specs(baseline, factors) == [
+        "unet(width=18)", "unet(width=18)+se@dec1", "unet(width=18)+eca@dec2", "unet(width=18)+se@dec1+eca@dec2"
+    ]
+    assert [cell.variant for cell in expand_sweep("unet(width=18)+se", points=["dec1"]).cells] == ["unet(width=18)+se@dec1"]

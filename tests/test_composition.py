@@ -214,3 +214,17 @@ def test_a_parallel_composite_trains_in_the_unet(tmp_path):
     assert len(variant) == 3 and set(variant["status"]) == {"done"} and variant["val_dice"].between(0, 1).all()
     assert (variant["module"] == "(sa|se)").all()
     assert variant["params"].iloc[0] > runs[runs["spec"] == "unet"]["params"].iloc[0]
+
+
+def test_studies_take_a_composite_as_one_module():
+    """``suite sweep`` moves a composite like a module; ``suite ablate`` keeps one as one factor."""
+    from suite.studies.ablation import factors_of, subset_specs
+    from suite.studies.sweep import expand_sweep
+
+    design = expand_sweep("unet+(se|sa):wsum", points=["dec1", "enc2"], modes=["after", "gated"])
+    assert {cell.variant for cell in design.cells} == {
+        "unet+(sa|se):wsum@dec1", "unet+(sa|se):wsum@enc2", "unet+(sa|se):wsum@dec1:gated", "unet+(sa|se):wsum@enc2:gated"
+    }
+    baseline, factors = factors_of("unet+(se>simam)@dec1+cbam@skip1")
+    assert baseline == "unet" and len(factors) == 2
+    assert subset_specs(baseline, factors)[1] == "unet+(se>simam)@dec1"

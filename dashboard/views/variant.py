@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from _charts import learning_curves, paired_plot
-from _data import board
+from _data import VARIANT_TARGET, board
 from _spec import insertions, papers, placements
 from _tables import axis_title
 from suite import _stats
@@ -38,6 +38,10 @@ def _choice_label(index: int) -> str:
     return f"{comp.variant}  ·  {comp.dataset}" + (f"  ·  {setting}" if setting else "")
 
 
+target = st.session_state.pop(VARIANT_TARGET, None)  # sent by the Studies page
+opened = [i for i, (c, _) in enumerate(choices) if (c.variant, c.dataset, c.recipe_hash) == target]
+if opened:
+    st.session_state["variant_choice"] = opened[0]
 chosen = st.selectbox("Variant", range(len(choices)), format_func=_choice_label, key="variant_choice")
 comp, setting = choices[chosen]
 metric, column = comp.metric, f"val_{comp.metric}"

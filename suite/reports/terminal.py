@@ -9,23 +9,15 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
 from suite.reports import _format
 from suite.reports._common import family_text, scope_text, verdict_text
 from suite.reports.across import CELL_NOTE, AcrossReport
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
-from suite.spec import compact
 from suite.verdict import Comparison
 
 
-def _label(variant: str) -> str:
-    """The variant's compact spec; a stored spec this version cannot resolve is shown as stored."""
-    try:
-        return compact(variant)
-    except SuiteError:
-        return variant
 
 
 def _caption(section: Section) -> str:
@@ -52,7 +44,7 @@ def _cost_cells(comp: Comparison) -> list[str]:
 
 def _table(section: Section, title: str, stacked: bool) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD if stacked else box.HEAVY_HEAD, padding=(0, 1))
-    longest = max(len(_label(c.variant)) for c in section.comparisons)
+    longest = max(len(_format.spec_label(c.variant)) for c in section.comparisons)
     table.add_column("variant", min_width=min(longest, 16 if stacked else 32), overflow="fold")
     return table
 
@@ -77,7 +69,7 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
         table.add_row(*row)
         for comp in setting.comparisons:
             cells = [
-                escape(_label(comp.variant)),
+                escape(_format.spec_label(comp.variant)),
                 *([] if stacked else [_format.runs(comp)]),
                 _format.mean_sd(comp.variant_mean, comp.variant_sd, metric).replace(" ±", join + "±"),
                 _format.gain_ci(comp).replace(" [", join + "["),
@@ -94,9 +86,11 @@ def _cost_table(section: Section) -> Table:
     table = _table(section, f"{section.title} · P(gain > δ) and cost added over the baseline", stacked=True)
     for name in ("P(>δ)", "params +", "GMACs +", "latency +"):
         table.add_column(name, justify="right")
-    for comp in section.comparisons:
-        cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
-        table.add_row(escape(_label(comp.variant)), _format.probability(comp.prob_above_delta), *cells)
+    for setting in section.settings:
+        for comp in setting.comparisons:
+            cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
+            name = _format.spec_label(comp.variant) + (f"\n({setting.label})" if setting.label else "")
+            table.add_row(escape(name), _format.probability(comp.prob_above_delta), *cells)
     return table
 
 
@@ -118,9 +112,13 @@ def print_report(console: Console, report: Report) -> None:
             console.print(f"[cyan]{escape(calibration.summary())}[/]")
         for comp in section.comparisons:
             if comp.reason:
-                console.print(f"[yellow]{escape(_label(comp.variant))}[/]: {escape(comp.reason)}")
+                console.print(f"[yellow]{escape(_format.spec_label(comp.variant))}[/]: {escape(comp.reason)}")
         console.print()
     console.print(f"[dim]{escape(scope_text(report))}[/]")
+    if report.study is not None:
+        from suite.reports.terminal_study import print_study
+
+        print_study(console, report.study)
 
 
 def print_across(console: Console, across: AcrossReport) -> None:

@@ -1,5 +1,7 @@
 """``run_one``: train one job (spec, dataset, fold, seeds, recipe) and return its ``RunRecord``.
 
+A recipe's ``train_fraction`` below 1 trains on a nested subset of the fold's training part
+(``suite.datasets.subsets``); the validation fold is the same at every fraction.
 The validation metrics reported are those of the LAST epoch, never the best one: picking the best epoch
 on the validation fold would leak it into the result. The official test split, where the dataset has
 one, is evaluated once at the end. Cost (GMACs, latency) is measured elsewhere, once per spec, and
@@ -18,6 +20,7 @@ from torch import Tensor, nn
 from suite.build import build_variant
 from suite.datasets import LoadedDataset, load_dataset, make_manifest
 from suite.datasets.loaded import normalized
+from suite.datasets.subsets import nested_subset
 from suite.device import determinism, device_name, resolve_device
 from suite.errors import SuiteError
 from suite.recipe import Recipe
@@ -161,6 +164,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
             "was planned: plan it again"
         )
     train_idx, val_idx = manifest.split(job.fold, data.ids)
+    train_idx = nested_subset(train_idx, data, recipe.train_fraction, job.seeds.split, job.fold)
     if device.type == "cuda":
         data = data.to(device)
     data = normalized(data, recipe.normalization, train_idx)
