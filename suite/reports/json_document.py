@@ -14,7 +14,7 @@ from suite.reports.across import AcrossReport
 from suite.reports.model import Report
 from suite.studies.calibrate import Calibration
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "report_schema.json"
 
 
@@ -38,6 +38,10 @@ def to_document(report: Report) -> dict:
                     {"baseline": s.baseline, "label": s.label, "calibration": _calibration(s.calibration)}
                     for s in section.settings
                 ],
+                "validation_metrics": [row.to_dict() for row in section.validation],
+                "test_results": [row.to_dict() for row in section.test],
+                "per_image": [item.to_dict() for item in section.per_image],
+                "scoring": section.scoring,
             }
             for section in report.sections
         ],
