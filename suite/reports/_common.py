@@ -10,7 +10,7 @@ from suite import _stats
 from suite.metric_catalog import metric_info
 from suite.per_sample import PERCENTILES
 from suite.reports import _format
-from suite.reports.metric_tables import PerImage, SpecValues, metric_order
+from suite.reports.metric_tables import SpecValues, metric_order
 from suite.reports.model import AD_HOC, Report, Section
 from suite.reports.style import VERDICT_MEANINGS
 from suite.verdict import Comparison
@@ -92,10 +92,11 @@ def statistics_lines(section: Section) -> list[str]:
 def metric_heading(metric: str, compact: bool = False) -> str:
     """A metric's column title with unit and direction: ``HD95 (px, lower is better)``, compact ``HD95 px ↓``."""
     info = metric_info(metric)
+    named = f"({info.unit})" in info.label  # "HD95 (mm)" says its unit already
     if compact:
-        unit = {"fraction 0-1": "", "as stored": ""}.get(info.unit, f" {info.unit}")
+        unit = "" if named else {"fraction 0-1": "", "as stored": ""}.get(info.unit, f" {info.unit}")
         return f"{info.label}{unit} {'↑' if info.higher_is_better else '↓'}"
-    return f"{info.label} ({info.unit}, {info.direction})"
+    return f"{info.label} ({info.direction})" if named else f"{info.label} ({info.unit}, {info.direction})"
 
 
 TEST_TITLE = "Official test split (test results: not part of the verdict)"
