@@ -1,4 +1,4 @@
-"""The ``suite`` command line: list, inspect, data, run, demo, compare, report, dashboard.
+"""The ``suite`` command line: list, inspect, data, run, demo, sweep, ablate, compare, report, dashboard.
 
 Each group of commands lives in ``suite/commands/``; this file only assembles them and turns what can
 go wrong into one line on stderr and an exit code, never a traceback:
@@ -18,7 +18,7 @@ import sys
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-from suite.commands import build, calibrate, compare, dashboard, data, run
+from suite.commands import build, calibrate, compare, dashboard, data, run, studies
 from suite.errors import Interrupted, SuiteError
 
 app = typer.Typer(
@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for commands in (build, data, run, calibrate, compare, dashboard):
+for commands in (build, data, run, studies, calibrate, compare, dashboard):
     commands.register(app)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

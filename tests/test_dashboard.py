@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
 PAGES = sorted(path.relative_to(APP.parent).as_posix() for path in (APP.parent / "views").glob("*.py"))
 TITLES = {"views/leaderboard.py": "Leaderboard", "views/variant.py": "Variant", "views/gains.py": "Gains",
-          "views/across.py": "Across datasets"}  # fmt: skip
+          "views/across.py": "Across datasets", "views/studies.py": "Studies"}  # fmt: skip
 FILTERS = ("filter_dataset", "filter_baseline", "filter_module", "filter_point", "filter_verdict")
 
 sys.path.insert(0, str(APP.parent))  # the app's helpers import each other by bare name, as Streamlit runs them

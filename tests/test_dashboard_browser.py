@@ -2,9 +2,10 @@
 
 Streamlit renders in the browser, so the page is driven with Selenium and the system's chromedriver
 until the leaderboard shows the store's variants and verdicts, the Variant page the per-image
-distributions of baseline and variant (drawn, then scrolled into view for a screenshot of their own), and
-the Across datasets page its critical-difference diagram (the store holds SE and ECA on 5 datasets). Screenshots go to ``tmp_path``
-and, when ``SUITE_SCREENSHOT_DIR`` is set, there too. Skipped only where no Chromium binary is installed.
+distributions of baseline and variant (drawn, then scrolled into view for a screenshot of their own), the
+Across datasets page its critical-difference diagram (the store holds SE and ECA on 5 datasets) and the
+Studies page the heatmap of a position sweep. Screenshots go to ``tmp_path`` and, when
+``SUITE_SCREENSHOT_DIR`` is set, there too. Skipped only where no Chromium binary is installed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from _dashboard_fixtures import ACROSS_TASKS, GRIDS, across_store, synthetic_grid_store
+from _study_fixtures import noisy, sweep_request, write_study
 from suite.reports._common import TEST_TITLE
 from suite.spec import key
 from suite.store import read_runs
@@ -43,6 +45,7 @@ PAGES = {  # screenshot name -> (URL path, title)
     "variant": ("variant", "Variant"),
     "gains": ("gains", "Gains"),
     "across": ("across", "Across datasets"),
+    "studies": ("studies", "Studies"),
 }
 WAIT_S = 60
 VEGA_CHART = '[data-testid="stVegaLiteChart"]'
@@ -105,6 +108,8 @@ def test_dashboard_renders_the_grid_in_chromium(tmp_path):
 
     store = synthetic_grid_store(tmp_path / "suite.db")
     across_store(store, tuple(task for task in ACROSS_TASKS if task[0] not in GRIDS))  # SE and ECA on 5 datasets
+    planted = noisy({key("unet+se@dec1"): 0.03, key("unet+se@enc1:residual"): -0.03}, seed=1)
+    sweep = write_study(store, sweep_request(), planted).study  # the Studies page draws its heatmap
     comparisons = compare(read_runs(store, status=None))  # failed runs included, as every view reads them
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -156,6 +161,14 @@ def test_dashboard_renders_the_grid_in_chromium(tmp_path):
                     WebDriverWait(driver, WAIT_S).until(
                         lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')
                         and "Critical-difference diagram" in d.find_element(By.TAG_NAME, "body").text
+                    )
+                if name == "studies":  # the sweep's heatmap, drawn by Vega-Lite, and its one-line summary
+                    WebDriverWait(driver, WAIT_S).until(
+                        lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"] canvas, '
+                                                  '[data-testid="stVegaLiteChart"] svg')
+                        and "Position sweep · shapes · dice" in d.find_element(By.TAG_NAME, "body").text
+                        and f"sweep {sweep.name}" in d.find_element(By.TAG_NAME, "body").text
+                        and "se: best point " in d.find_element(By.TAG_NAME, "body").text
                     )
                 time.sleep(1.0)  # let the charts draw before the screenshot
                 assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]'), name

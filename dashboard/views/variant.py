@@ -8,15 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from _charts import learning_curves, paired_plot, per_image_distribution, per_image_pairs
-from _data import board
+from _data import VARIANT_TARGET, board
 from _metric_tables import percentiles, spec_metrics
 from _spec import insertions, papers, placements
 from _tables import axis_title
 from suite import _stats
 from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
-from suite.reports import _format
 from suite.per_sample import PERCENTILES, paired
+from suite.reports import _format
 from suite.reports._common import TEST_NOTE, TEST_TITLE, family_label, verdict_text
 from suite.reports.model import Section
 from suite.verdict import Comparison
@@ -42,6 +42,10 @@ def _choice_label(index: int) -> str:
     return f"{comp.variant}  ·  {comp.dataset}" + (f"  ·  {setting}" if setting else "")
 
 
+target = st.session_state.pop(VARIANT_TARGET, None)  # sent by the Studies page
+opened = [i for i, (c, _, _) in enumerate(choices) if (c.variant, c.dataset, c.recipe_hash) == target]
+if opened:
+    st.session_state["variant_choice"] = opened[0]
 chosen = st.selectbox("Variant", range(len(choices)), format_func=_choice_label, key="variant_choice")
 comp, setting, section = choices[chosen]
 metric, column = comp.metric, f"val_{comp.metric}"

@@ -59,16 +59,17 @@ def build_from_store(
     dataset: str | None = None,
     study: str | None = None,
 ) -> Report:
-    """The report of the store's runs: ad hoc families, or the family of ``study`` (a name or id prefix)."""
+    """The report of the store's runs: ad hoc families, or the family and tables of ``study`` (a name or id prefix)."""
     from suite.reports.model import build_report
     from suite.store import read_calibrations, read_studies
     from suite.studies.record import find_study
 
     runs = _load_runs(store)
-    plan = find_study(read_studies(store), study).plan() if study else None
+    chosen = find_study(read_studies(store), study) if study else None
     report = build_report(
-        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, plan=plan, calibrations=read_calibrations(store)
-    )
+        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, study=chosen,
+        calibrations=read_calibrations(store),
+    )  # fmt: skip
     if not report.comparisons:
         raise _nothing_to_compare(runs, store, dataset)
     return report
@@ -134,7 +135,10 @@ DeltaOption = typer.Option(
 )
 StoreOption = typer.Option(None, "--store", help="SQLite store (default $SUITE_STORE or results/suite.db).")
 StudyOption = typer.Option(
-    None, "--study", help="Use the family of this study (a grid of `suite run`: its name or id), not the ad-hoc one."
+    None,
+    "--study",
+    help="Show one study (a grid of `suite run`, a sweep, an ablation or a small-data trial: its name or id) in its own "
+    "family, with its position table, effects or fraction curve.",
 )
 
 

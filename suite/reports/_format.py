@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
+from suite.spec import compact
 from suite.verdict import Comparison
 
 
@@ -135,3 +137,11 @@ def cost_units(comparisons: list[Comparison]) -> str:
 
 def short(hash_text: str) -> str:
     return hash_text[:8]
+
+
+def spec_label(variant: str) -> str:
+    """A variant's compact spec (``unet+se@decoder``); a stored spec this version cannot resolve, as stored."""
+    try:
+        return compact(variant)
+    except SuiteError:
+        return variant

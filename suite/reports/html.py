@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from suite.reports import _format, _svg
+from suite.reports import _format, _study_text, _svg
 from suite.reports._common import (
     PER_IMAGE_TITLE,
     TEST_NOTE,
@@ -28,6 +28,7 @@ from suite.reports._common import (
     values_table,
 )
 from suite.reports.model import MAKE_RUNS, Report, Section
+from suite.reports.study_model import StudyView
 from suite.reports.style import style
 
 _CSS = """
@@ -46,6 +47,7 @@ code { font-family: ui-monospace, monospace; font-size: 0.95em; }
 .notes li { margin: 0.2em 0; }
 .wide { overflow-x: auto; }
 figure { margin: 1em 0; } figcaption { color: #57606a; font-size: 0.9em; }
+td.cell { text-align: center; } td.cell small { color: #57606a; }
 """
 
 
@@ -120,6 +122,55 @@ def _section(section: Section, report: Report) -> list[str]:
     return parts
 
 
+def _header(names) -> str:
+    return "<thead><tr>" + "".join(f"<th>{escape(name)}</th>" for name in names) + "</tr></thead>"
+
+
+def _study(view: StudyView) -> list[str]:
+    """The study's own tables: the position table as a heatmap of verdicts, the effects, the fraction curves."""
+    parts = [f"<h2>Study: {escape(view.title)}</h2>", f'<p class="notes">{escape(view.describe())}</p>']
+    for table in view.positions:
+        parts.append(f'<div class="wide"><table>{_header(["position", *table.columns])}<tbody>')
+        for row in table.rows:
+            cells = []
+            for column in table.columns:
+                comp = table.cells.get((row.position, column))
+                gain, params = _study_text.position_cell(comp)
+                colour = style(comp.verdict).background if comp is not None and comp.has_stats else "#ffffff"
+                tip = f' title="{escape(comp.verdict)}"' if comp is not None else ""
+                cells.append(f'<td class="cell" style="background:{colour}"{tip}>{escape(gain)}<br><small>{escape(params)}</small></td>')
+            parts.append(f"<tr><td><code>{escape(_study_text.position_label(table, row.position))}</code></td>{''.join(cells)}</tr>")
+        parts.append("</tbody></table></div>")
+        notes = [_study_text.position_caption(table)] + ([f"Skipped: {'; '.join(table.skipped)}"] if table.skipped else [])
+        parts.append('<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
+        parts += [f"<p><strong>{escape(line)}</strong></p>" for line in table.summaries()]
+    for table in view.effects:
+        settings = len({e.setting for e in table.effects}) > 1
+        header = (["setting"] if settings else []) + list(_study_text.EFFECT_HEADER)
+        parts.append(f'<div class="wide"><table>{_header(header)}<tbody>')
+        for effect in table.effects:
+            text = _study_text.effect_cells(effect)
+            cells = [f"<td>{escape(c)}</td>" for c in ([effect.setting] if settings else []) + text[:-1]]
+            cells.append(f'<td class="verdict">{_badge(effect, text[-1])}</td>')
+            parts.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append("</tbody></table></div>")
+        parts.append(f'<p class="notes">{escape(_study_text.effects_caption(table))}</p>')
+        parts += [f"<p><strong>{escape(line)}</strong></p>" for line in table.summaries()]
+    for curves in view.curve_groups():
+        parts.append(f"<h3>{escape(_study_text.curves_title(curves))}</h3>")
+        parts.append(f'<div class="wide"><table>{_header(_study_text.CURVE_HEADER)}<tbody>')
+        for curve in curves:
+            for point in curve.points:
+                text = _study_text.curve_cells(curve, point)
+                cells = [f"<td>{escape(c)}</td>" for c in text[:-1]]
+                cells.append(f'<td class="verdict">{_badge(point.comparison, text[-1])}</td>')
+                parts.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append("</tbody></table></div>")
+        parts.append(f'<p class="notes">{escape(_study_text.curves_caption(curves))}</p>')
+        parts += [f"<p><strong>{escape(curve.summary())}</strong></p>" for curve in curves]
+    return parts
+
+
 def render(report: Report) -> str:
     parts = [
         "<!DOCTYPE html>",
@@ -134,6 +185,8 @@ def render(report: Report) -> str:
         parts.append(f"<p>No variant has runs to compare yet; {escape(MAKE_RUNS)}.</p>")
     for section in report.sections:
         parts += _section(section, report)
+    if report.study is not None:
+        parts += _study(report.study)
     parts.append("<h2>Provenance</h2><table><tbody>")
     parts += [f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in provenance_lines(report)]
     parts += ["</tbody></table>", "</body></html>", ""]

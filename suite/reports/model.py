@@ -23,8 +23,10 @@ from suite.metric_catalog import METRIC_CATALOG
 from suite.per_sample import PERCENTILES
 from suite.reports import _settings, metric_tables
 from suite.reports.metric_tables import PerImage, SpecValues
+from suite.reports.study_model import StudyView, study_view
 from suite.reports.style import VERDICT_MEANINGS
 from suite.studies.calibrate import Calibration
+from suite.studies.record import Study
 from suite.verdict import Comparison, Plan, compare
 from suite.verdict_names import GATES, VERDICTS
 
@@ -131,6 +133,7 @@ class Report:
     scope: str  # AD_HOC, or the name of the planned grid / study whose family was used
     selection: dict = field(default_factory=dict)  # the filters that chose what is shown
     statistics: dict = field(default_factory=statistics_statement)
+    study: StudyView | None = None  # the study whose family was used, with its own tables
 
     @property
     def comparisons(self) -> list[Comparison]:
@@ -151,11 +154,17 @@ def build_report(
     baseline: str | None = None,
     dataset: str | None = None,
     plan: Plan | None = None,
+    study: Study | None = None,
     calibrations: list[Calibration] = (),
 ) -> Report:
     """The verdict of every variant in ``runs`` (failed runs included, so they refuse rather than vanish),
     adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used
-    and, per setting, the latest matching calibration of ``calibrations``."""
+    and, per setting, the latest matching calibration of ``calibrations``.
+
+    ``study``: use its family (its ``plan``) and add its own tables (position table, effects, fraction
+    curve) to the report."""
+    if study is not None:
+        plan = study.plan()
     if dataset is not None:  # families never span datasets, so this filter may come first
         runs = _dataset_runs(runs, dataset)
     comparisons = compare(runs, metric=metric, delta=delta, plan=plan)
@@ -164,8 +173,9 @@ def build_report(
     used = runs[runs["spec"].isin(specs) & runs["dataset"].isin({c.dataset for c in comparisons})]
     generated = datetime.now(UTC).replace(microsecond=0).isoformat()
     selection = {name: value for name, value in (("dataset", dataset), ("baseline", baseline)) if value}
+    view = study_view(study, comparisons, runs) if study is not None else None
     sections = _sections(comparisons, runs, list(calibrations))
-    return Report(sections, run_provenance(used), generated, plan.name if plan else AD_HOC, selection)
+    return Report(sections, run_provenance(used), generated, plan.name if plan else AD_HOC, selection, study=view)
 
 
 def _dataset_runs(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:

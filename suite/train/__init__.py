@@ -7,8 +7,8 @@ from suite.train.loop import Evaluation, NonFiniteLoss, evaluate, evaluate_in_de
 from suite.train.losses import make_loss
 from suite.train.metrics import METRICS, final_metric_names, per_image_dice_iou
 from suite.train.run_one import run_one, surface_scoring
-from suite.train.surface_metrics import SurfaceScoring
 from suite.train.schedule import make_optimizer, make_scheduler
+from suite.train.surface_metrics import SurfaceScoring
 
 __all__ = [
     "METRICS",

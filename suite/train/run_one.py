@@ -1,11 +1,13 @@
 """``run_one``: train one job (spec, dataset, fold, seeds, recipe) and return its ``RunRecord``.
 
+A recipe's ``train_fraction`` below 1 trains on a nested subset of the fold's training part
+(``suite.datasets.subsets``); the validation fold is the same at every fraction.
 The validation metrics reported are those of the LAST epoch, never the best one: picking the best epoch
 on the validation fold would leak it into the result. That last evaluation also scores the boundary
 metrics the dataset card asks for (HD95, NSD, clDice; too slow for every epoch, so the curves hold Dice
 and IoU only) and keeps each validation sample's values under its sample id. The official test split,
-where the dataset has one, is evaluated once at the end with the same metrics. Cost (GMACs, latency) is measured elsewhere, once per spec, and
-nothing is written to the store here: the driver does that.
+where the dataset has one, is evaluated once at the end with the same metrics. Cost (GMACs, latency) is
+measured elsewhere, once per spec, and nothing is written to the store here: the driver does that.
 """
 
 from __future__ import annotations
@@ -20,17 +22,18 @@ from torch import Tensor, nn
 from suite.build import build_variant
 from suite.datasets import LoadedDataset, load_card, load_dataset, make_manifest
 from suite.datasets.loaded import normalized
+from suite.datasets.subsets import nested_subset
 from suite.device import determinism, device_name, resolve_device
 from suite.errors import SuiteError
-from suite.recipe import Recipe
 from suite.per_sample import PerSample
+from suite.recipe import Recipe
 from suite.records import Job, RunRecord
 from suite.spec import parse
 from suite.train.loop import Evaluation, NonFiniteLoss, evaluate_in_detail, train_one_epoch
 from suite.train.losses import make_loss
 from suite.train.metrics import METRICS
-from suite.train.surface_metrics import SurfaceScoring
 from suite.train.schedule import make_optimizer, make_scheduler
+from suite.train.surface_metrics import SurfaceScoring
 
 Progress = Callable[[dict], None]
 # What torch's CPU allocator says when malloc fails; it raises a plain RuntimeError, not OutOfMemoryError.
@@ -192,6 +195,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
             "was planned: plan it again"
         )
     train_idx, val_idx = manifest.split(job.fold, data.ids)
+    train_idx = nested_subset(train_idx, data, recipe.train_fraction, job.seeds.split, job.fold)
     if device.type == "cuda":
         data = data.to(device)
     data = normalized(data, recipe.normalization, train_idx)
