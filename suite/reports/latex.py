@@ -65,9 +65,11 @@ def _caption(section: Section, report: Report) -> str:
     devices = ", ".join(report.provenance["devices"]) or "not recorded"
     commits = ", ".join(report.provenance["git_commits"]) or "not recorded"
     marks = ", ".join(f"{s.latex} {escape(label)}" for label, s in VERDICT_STYLES.items())
+    versions = ", ".join(report.provenance.get("metric_packages", {}).get(info.package) or []) or "version not recorded"
+    computed = f"{escape(info.label)}: {escape(info.implementation)} ({escape(info.package)} {escape(versions)}). " if info.implementation else ""
     return (
         f"{escape(section.dataset)}, {escape(metric)} ({unit}, {info.direction}; gains $>0$ are better): "
-        f"mean $\\pm$ sd over folds $\\times$ seeds ({escape(grids)}). "
+        f"mean $\\pm$ sd over folds $\\times$ seeds ({escape(grids)}). {computed}"
         f"Gain: improvement over the baseline with {escape(f'{_stats.CI_LEVEL:.0%}')} CI; $p$: corrected resampled $t$-test "
         "(Nadeau \\& Bengio 2003) on per-fold differences averaged over seeds, two-sided, Holm-adjusted within "
         f"{escape(family_text(section))}. $P(>\\delta)$: posterior probability of a gain above $\\delta$ = {delta} "

@@ -1,5 +1,6 @@
 """The report in the terminal (rich): one table per section when it fits the console; on narrow ones (CI
-logs are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off."""
+logs are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off.
+Under each verdict table: every validation metric of its specs, and the official test split apart."""
 
 from __future__ import annotations
 
@@ -11,8 +12,19 @@ from rich.table import Table
 
 from suite.metric_catalog import metric_info
 from suite.reports import _format
-from suite.reports._common import family_text, scope_text, verdict_text
+from suite.reports._common import (
+    TEST_NOTE,
+    TEST_TITLE,
+    VALIDATION_NOTE,
+    VALIDATION_TITLE,
+    family_text,
+    implementation_lines,
+    scope_text,
+    values_table,
+    verdict_text,
+)
 from suite.reports.across import CELL_NOTE, AcrossReport
+from suite.reports.metric_tables import SpecValues
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
 from suite.verdict import Comparison
@@ -94,6 +106,18 @@ def _cost_table(section: Section) -> Table:
     return table
 
 
+def _values_table(section: Section, rows: list[SpecValues], title: str) -> Table:
+    """Spec rows, one ``mean ± sd`` column per metric (↑ higher / ↓ lower is better)."""
+    header, cells = values_table(rows, _format.spec_label, compact=True)
+    table = Table(title=f"{section.dataset} · {title}", box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column(header[0], min_width=min(max(len(row[0]) for row in cells), 24), overflow="fold")
+    for name in header[1:]:
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in cells:
+        table.add_row(escape(row[0]), *(escape(cell).replace(" ±", "\n±") for cell in row[1:]))
+    return table
+
+
 def print_report(console: Console, report: Report) -> None:
     """One verdict table per section with its caption, then each refused comparison's reason."""
     if not report.comparisons:
@@ -108,11 +132,17 @@ def print_report(console: Console, report: Report) -> None:
             console.print(_quality_table(section, with_cost=False))
             console.print(_cost_table(section))
         console.print(f"[dim]{escape(_caption(section))}[/]")
+        for line in implementation_lines(section, report):
+            console.print(f"[dim]{escape(line)}[/]")
         for calibration in section.calibrations():
             console.print(f"[cyan]{escape(calibration.summary())}[/]")
         for comp in section.comparisons:
             if comp.reason:
                 console.print(f"[yellow]{escape(_format.spec_label(comp.variant))}[/]: {escape(comp.reason)}")
+        for rows, title, note in ((section.validation, VALIDATION_TITLE, VALIDATION_NOTE), (section.test, TEST_TITLE, TEST_NOTE)):
+            if rows:
+                console.print(_values_table(section, rows, title))
+                console.print(f"[dim]{escape(note)} ↑ higher is better, ↓ lower is better.[/]")
         console.print()
     console.print(f"[dim]{escape(scope_text(report))}[/]")
     if report.study is not None:
