@@ -34,6 +34,8 @@ NORMALIZATIONS = ("fold", "imagenet", "none")  # see Recipe.normalization
 SCHEDULES = ("cosine",)
 LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
 RECIPE_DIR = folder("baselines")
+# Keys ``Recipe.to_dict`` leaves out at these values, so recipes made before the key existed keep their hash.
+OMITTED_AT_DEFAULT = {"train_fraction": 1.0}
 
 
 @dataclass
@@ -63,9 +65,18 @@ class Recipe:
     grad_clip: float | None = None  # max global L2 norm of the gradients; None: no clipping
     deterministic: bool = True  # torch.use_deterministic_algorithms + cuDNN deterministic
     model: dict = field(default_factory=dict)  # baseline builder kwargs, e.g. {"width": 16}
+    # Share of each fold's training part trained on, in (0, 1]: a nested subset, stratified by class, drawn
+    # from the split seed (suite.datasets.subsets); the validation fold is never touched. Small-data trials.
+    train_fraction: float = 1.0
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The recipe as plain data; ``train_fraction`` only when below 1, so the recipes (and run keys) of
+        full-data runs are those of stores made before small-data trials existed."""
+        values = dataclasses.asdict(self)
+        for name, default in OMITTED_AT_DEFAULT.items():
+            if values[name] == default:
+                del values[name]
+        return values
 
     @property
     def hash(self) -> str:
@@ -113,6 +124,7 @@ RANGES = {
     "label_smoothing": Range(0, 1, high_open=True),
     "image_size": Range(1, 16_384),
     "grad_clip": Range(0, math.inf, low_open=True, high_open=True),
+    "train_fraction": Range(0, 1, low_open=True),
 }
 
 
