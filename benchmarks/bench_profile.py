@@ -13,7 +13,7 @@ import time
 
 from suite.baselines import BASELINES
 from suite.build import build_variant
-from suite.commands.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
+from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
 from suite.cost import count_gmacs, measure_latency
 from suite.device import device_name, resolve_device
 

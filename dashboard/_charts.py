@@ -1,5 +1,6 @@
-"""Altair charts of the dashboard: paired per-fold plot, learning curves, forest plot, cost-vs-gain scatter,
-and the Studies page's sweep heatmap, ablation effect bars and gain-versus-fraction curve.
+"""Altair charts of the dashboard: paired per-fold plot, per-image distributions and pairs, learning curves,
+forest plot, cost-vs-gain scatter, and the Studies page's sweep heatmap, ablation effect bars and
+gain-versus-fraction curve.
 
 Each function takes a tidy DataFrame and axis titles that carry the units, and returns a chart; the
 pages only call ``st.altair_chart``.
@@ -8,6 +9,7 @@ pages only call ``st.altair_chart``.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from suite.reports.style import style
@@ -32,6 +34,54 @@ def paired_plot(pairs: pd.DataFrame, axis_title: str) -> alt.Chart:
         )
         .properties(height=320)
     )
+
+
+_OUTCOMES = alt.Scale(domain=["variant better", "variant worse", "tied"], range=["#15803d", "#b42318", "#98a2b3"])
+
+
+def per_image_distribution(pairs: pd.DataFrame, axis_title: str) -> alt.LayerChart:
+    """Baseline and variant values over the same validation images: a box (quartiles, whiskers to the extremes)
+    and every image as a point; columns fold, id, baseline, variant."""
+    long = pairs.melt(id_vars=["fold", "id"], value_vars=["baseline", "variant"], var_name="model", value_name="value")
+    base = alt.Chart(long).encode(
+        x=alt.X("model:N", sort=["baseline", "variant"], title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=axis_title, scale=alt.Scale(zero=False)),
+        color=alt.Color("model:N", title=None, legend=None),
+    )
+    boxes = base.mark_boxplot(extent="min-max", opacity=0.35, size=60)
+    points = (
+        base.transform_calculate(jitter="random()")
+        .mark_circle(size=24, opacity=0.6)
+        .encode(xOffset=alt.XOffset("jitter:Q"), tooltip=["fold:N", "id:N", "model:N", alt.Tooltip("value:Q", format=".4g")])
+    )
+    return (boxes + points).properties(height=320)
+
+
+def per_image_pairs(pairs: pd.DataFrame, axis_title: str) -> alt.LayerChart:
+    """One point per validation image, its baseline value against its variant value, over the line of no change,
+    coloured by the sign of ``gain`` (positive = the variant did better, in the metric's own direction)."""
+    frame = pairs.assign(outcome=np.select([pairs["gain"] > 0, pairs["gain"] < 0], ["variant better", "variant worse"], "tied"))
+    low, high = float(pairs[["baseline", "variant"]].min().min()), float(pairs[["baseline", "variant"]].max().max())
+    scale = alt.Scale(domain=[low, high], zero=False, nice=True)
+    diagonal = (
+        alt.Chart(pd.DataFrame({"baseline": [low, high], "variant": [low, high]}))
+        .mark_line(color="#475467", strokeDash=[4, 3])
+        .encode(x=alt.X("baseline:Q", scale=scale), y=alt.Y("variant:Q", scale=scale))
+    )
+    points = (
+        alt.Chart(frame)
+        .mark_circle(size=36, opacity=0.75)
+        .encode(
+            x=alt.X("baseline:Q", title=f"baseline: {axis_title}", scale=scale),
+            y=alt.Y("variant:Q", title=f"variant: {axis_title}", scale=scale),
+            color=alt.Color("outcome:N", scale=_OUTCOMES, title=None),
+            tooltip=[
+                "fold:N", "id:N", alt.Tooltip("baseline:Q", format=".4g"), alt.Tooltip("variant:Q", format=".4g"),
+                alt.Tooltip("gain:Q", title="gain (positive = better)", format="+.4g"),
+            ],
+        )
+    )  # fmt: skip
+    return (diagonal + points).properties(height=320)
 
 
 def learning_curves(curves: pd.DataFrame, value: str, axis_title: str) -> alt.Chart:

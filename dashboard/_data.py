@@ -17,7 +17,7 @@ from suite.errors import SuiteError
 from suite.reports._common import family_label, verdict_text
 from suite.reports.across import AcrossReport, build_across
 from suite.reports.model import Report, build_report
-from suite.store import read_calibrations, read_runs, read_studies, resolve_store_path
+from suite.store import read_calibrations, read_controls, read_runs, read_studies, resolve_store_path
 from suite.studies.record import Study
 
 # Session-state keys of the statistics controls the router renders in the sidebar.
@@ -87,7 +87,9 @@ def load_report(path: str, stamp: tuple, metric: str | None, delta: float | None
     runs = load_runs(path, stamp, status=None)
     if runs.empty or not (runs["spec"] != runs["baseline"]).any():
         return build_report(runs.iloc[:0])
-    return build_report(runs, metric=metric, delta=delta, calibrations=read_calibrations(path))
+    return build_report(
+        runs, metric=metric, delta=delta, calibrations=read_calibrations(path), controls=read_controls(path)
+    )
 
 
 @st.cache_data(show_spinner="Comparing the modules across datasets ...")
@@ -106,7 +108,8 @@ def load_studies(path: str, stamp: tuple) -> list[Study]:
 def load_study_report(path: str, stamp: tuple, study_id: str, metric: str | None, delta: float | None) -> Report:
     """The report of one study: its family and its own tables (what ``suite compare --study`` prints)."""
     study = next(s for s in load_studies(path, stamp) if s.id == study_id)
-    return build_report(load_runs(path, stamp, status=None), metric=metric, delta=delta, study=study)
+    runs = load_runs(path, stamp, status=None)
+    return build_report(runs, metric=metric, delta=delta, study=study, controls=read_controls(path))
 
 
 def comparison_table(report: Report) -> pd.DataFrame:

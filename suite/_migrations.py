@@ -15,7 +15,10 @@ indexes), so an older store keeps every row it had.
   half-width of a bootstrap 95% interval; from v4 on, latencies are 10th percentiles, which resist load).
 - v5: ``calibrations`` (``suite calibrate``: the A/A and placebo false-claim rates of one dataset,
   baseline, recipe, k and metric over N split seeds).
-- v6: run claims (``claims``): the run key a driver is training, its owner (``host:pid:start-token``)
+- v6: per-sample values of the last validation epoch (``per_sample``: compressed float32 arrays per
+  metric) and the ids they follow (``sample_ids``: the SHA-256 of an id list kept once in the
+  ``sample_ids`` table), so a variant and its baseline pair up image by image.
+- v7: run claims (``claims``): the run key a driver is training, its owner (``host:pid:start-token``)
   and the lease's expiry in Unix seconds, so several processes can share one store without training a
   run twice (``suite.claims``). A row lives from the claim to the run's write (same transaction).
 """
@@ -99,6 +102,16 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """,
     ),
     (  # v5 -> v6
+        """
+        CREATE TABLE sample_ids (
+            digest TEXT PRIMARY KEY NOT NULL,  -- SHA-256 of ids
+            ids BLOB NOT NULL                  -- zlib-compressed JSON list of validation sample ids, in order
+        )
+        """,
+        "ALTER TABLE runs ADD COLUMN per_sample BLOB",  # npz: float32 value per validation sample, per metric
+        "ALTER TABLE runs ADD COLUMN sample_ids TEXT",  # digest of the ids those values follow
+    ),
+    (  # v6 -> v7
         """
         CREATE TABLE claims (
             key TEXT PRIMARY KEY NOT NULL,   -- the key of the run being trained

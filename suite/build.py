@@ -4,33 +4,51 @@
 expanded, defaults dropped), builds the baseline and, for every insertion in spec order and every
 point it names, builds the module with the point's channels and puts it in the point's slot:
 
-- attention: ``builder(channels, **kwargs)``, applied after the point (``after``: x -> m(x)) or
-  around it (``residual``: x -> x + m(x)); at a ``blocksK`` point one module per residual block;
+- attention: ``builder(channels, **kwargs)``, applied after the point (``after``: x -> m(x)), around
+  it (``residual``: x -> x + m(x)) or through a gate that starts at 0 (``gated``, ``gated_residual``:
+  ``suite.baselines.Gate``); at a ``blocksK`` point one module per residual block. A composite
+  (``(se|sa):wsum``) is built by ``suite.composite`` and placed like one attention module;
 - conv, up, down: ``builder(in_channels, out_channels, stride or scale, **kwargs)`` takes the place of
   the point's block (a U-Net double conv, transposed conv or max-pool); a block is replaced at most once;
-- fusion: ``builder(channels, **kwargs)``; its ``forward(decoder, skip)`` replaces the skip tensor.
+- fusion: ``builder(channels, **kwargs)``; its ``forward(decoder, skip)`` replaces the skip tensor
+  (``replace``), or is mixed into it through a gate (``gated``).
 
 The point-supplied arguments and modes of each kind come from ``suite.kinds``.
 
+Baseline arguments: the keyword arguments given to ``build_variant`` (a recipe's ``model`` values, or
+``suite inspect --width``) are laid under the spec's own (``unet(width=18)``): for that spec, the
+spec's value wins. The recipe itself is unchanged, so a baseline and its variants still share it (and
+its hash); a spec argument equal to what the recipe gives anyway is refused by the grid
+(``check_recipe_arguments``), so one network under one recipe has one key.
+
 Several insertions at one point apply in spec order. Every placement is recorded with the channels,
 stride and layout it was built for, its resolved hyperparameters and its parameter count.
+
+The module is callable: ``suite.build(spec, num_classes=..., image_size=...)`` is the Python API's
+``build`` (an attribute ``build`` of the package would be replaced by this module on import).
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, field
+import sys
+import types
+from dataclasses import dataclass, field, replace
 
 from torch import nn
 
-from suite.baselines import BASELINES, Point, PointsMixin
+from suite.baselines import BASELINES, DATA_ARGS, Gate, Point, PointsMixin
+from suite.composite import build_unit, describe, min_positions
 from suite.errors import SuiteError
-from suite.kinds import KINDS, input_stride, point_args
-from suite.modules import MODULES, build_module, module_defaults, resolved_hparams
-from suite.spec import Insertion, Spec, canonical, parse
+from suite.kinds import GATED, KINDS, input_stride, point_args, ungated_form
+from suite.modules import build_module, module_defaults, resolved_hparams
+from suite.spec import Composite, Insertion, Spec, canonical, format_value, insertion_kind, parse
 
-DATA_ARGS = ("task", "num_classes", "in_channels", "image_size")
+# Input size a baseline is built at when none is given, per task (ImageNet-style for classification).
+DEFAULT_IMAGE_SIZE = {"cls": 224, "seg": 256}
+# Output classes when none are given: ImageNet's 1000 for classification, 1 foreground logit for segmentation.
+DEFAULT_NUM_CLASSES = {"cls": 1000, "seg": 1}
 
 
 @dataclass
@@ -46,7 +64,8 @@ class Placement:
     stride: int  # input size / feature size at the point
     layout: str  # the point's tensor layout; the module itself always sees NCHW
     hparams: dict = field(default_factory=dict)  # module kwargs with defaults, plus width-derived ones
-    params: int = 0  # parameters of the placed module (all copies); a replaced block's are not subtracted
+    params: int = 0  # parameters of the placed module (all copies, gates included); a replaced block's are not subtracted
+    tree: dict | None = None  # a composite's members, fusion and parameters (suite.composite.describe); else None
 
 
 @dataclass
@@ -59,10 +78,12 @@ class BuiltVariant:
     placements: list[Placement]
     params: int
     baseline_params: int
+    baseline_kwargs: dict = field(default_factory=dict)  # what the baseline builder was given
 
     @property
     def params_added(self) -> int:
-        """Net parameters over the plain baseline (a block-swapping module's replaced block counted off)."""
+        """Net parameters over the plain baseline the spec is compared with (its recipe's build, without
+        the spec's own baseline arguments; a block-swapping module's replaced block counted off)."""
         return self.params - self.baseline_params
 
 
@@ -71,10 +92,39 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def default_task(baseline: str) -> str:
+    """The first task a baseline supports (``unet`` -> seg, ``resnet18`` -> cls)."""
+    return BASELINES.entry(baseline).meta["tasks"][0]
+
+
 def baseline_spec(spec: str | Spec) -> str:
-    """The canonical spec of the plain baseline a variant is compared with: ``unet+se@enc1`` -> ``unet``."""
+    """The canonical spec of the plain baseline a variant is compared with: ``unet+se@enc1`` -> ``unet``.
+    A spec with baseline arguments is a variant of the plain baseline too: ``unet(width=18)`` -> ``unet``."""
     name = (parse(spec) if isinstance(spec, str) else spec).baseline
     return BASELINES.entry(name).name
+
+
+def check_recipe_arguments(spec: str | Spec, model: dict, where: str = "its recipe") -> None:
+    """Refuse baseline arguments that change nothing under a recipe: equal to the recipe's ``model`` value,
+    or to the builder's default where the recipe sets none. Under ``model: {width: 16}``,
+    ``unet(width=16)+se`` is ``unet+se``; one network trained under one recipe has one key, so the spec
+    that says it twice is refused in one line naming the argument and the spec to write instead."""
+    from suite.baselines import baseline_defaults
+
+    spec = canonical(spec)
+    given = {**baseline_defaults(spec.baseline), **model}
+    same = [(k, v) for k, v in spec.baseline_kwargs if _as_tuple(given.get(k)) == _as_tuple(v)]
+    if same:
+        kept = tuple(pair for pair in spec.baseline_kwargs if pair not in same)
+        shown = ", ".join(f"{k}={format_value(v)}" for k, v in same)
+        raise SuiteError(
+            f"{spec} sets {shown}, which {where} gives {spec.baseline} anyway, so it is the same network as "
+            f"{replace(spec, baseline_kwargs=kept)}: write that (a baseline argument names what differs)"
+        )
+
+
+def _as_tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def build_variant(
@@ -87,31 +137,43 @@ def build_variant(
 ) -> BuiltVariant:
     """Build ``spec`` for ``task`` with ``num_classes`` outputs on ``in_channels`` x ``image_size`` px images.
 
-    ``baseline_kwargs`` go to the baseline builder (e.g. ``width`` for ``unet``). Raises ``SuiteError``
-    for a bad spec, bad build arguments, or a module that cannot be built at one of its points.
+    ``baseline_kwargs`` go to the baseline builder (e.g. ``width`` for ``unet``), under the spec's own
+    arguments. Raises ``SuiteError`` for a bad spec, bad build arguments, or a module that cannot be
+    built at one of its points.
     """
     spec = canonical(spec)
     entry = BASELINES.entry(spec.baseline)
     _check_baseline_kwargs(spec.baseline, entry.obj, baseline_kwargs)
-    model = entry.obj(task, num_classes, in_channels, image_size, **baseline_kwargs)
-    baseline_params = count_params(model)
+    data_args = (task, num_classes, in_channels, image_size)
+    baseline_params = _plain_params(entry.obj, data_args, baseline_kwargs) if spec.baseline_kwargs else None
+    baseline_kwargs = {**baseline_kwargs, **dict(spec.baseline_kwargs)}
+    model = entry.obj(*data_args, **baseline_kwargs)
+    baseline_params = count_params(model) if baseline_params is None else baseline_params
     points = model.insertion_points()
     replaced: dict[str, str] = {}  # point -> conv module that replaced its block
     placements = []
     for insertion in spec.insertions:
         for point in insertion.points:
-            _check_map_size(insertion.module, spec.baseline, points[point], image_size)
+            _check_map_size(insertion, spec.baseline, points[point], image_size)
             placements.append(_place(model, spec.baseline, insertion, points[point], replaced))
-    return BuiltVariant(model, spec, str(spec), placements, count_params(model), baseline_params)
+    return BuiltVariant(model, spec, str(spec), placements, count_params(model), baseline_params, baseline_kwargs)
+
+
+def _plain_params(builder: object, data_args: tuple, kwargs: dict) -> int:
+    """Parameters of the plain baseline without the spec's own arguments (built on the meta device, so
+    nothing is allocated): what a spec such as ``unet(width=18)`` is compared with."""
+    import torch
+
+    with torch.device("meta"):
+        return count_params(builder(*data_args, **kwargs))
 
 
 def _place(
     model: PointsMixin, baseline: str, insertion: Insertion, point: Point, replaced: dict[str, str]
 ) -> Placement:
     name = insertion.module
-    kind = KINDS[MODULES.entry(name).meta["kind"]]
+    kind = KINDS[insertion_kind(insertion)]
     mode = insertion.mode or kind.default_mode
-    kwargs = dict(insertion.kwargs)
     args = point_args(kind.name, point)
     if kind.swaps_block:
         if point.name in replaced:
@@ -120,13 +182,20 @@ def _place(
                 f"({replaced[point.name]} and {name}); replace a block with one {kind.name} module"
             )
         replaced[point.name] = name
-        modules = [_construct(name, baseline, point, kind.point_args, args, kwargs)]
+        modules = [_construct(insertion, baseline, point, kind.point_args, args)]
         model.replace_block(point.name, modules[0])
+        placed = modules
     else:
         slots = model.slots(point.name)
-        modules = [_construct(name, baseline, point, kind.point_args, args, kwargs) for _ in slots]
-        for slot, module in zip(slots, modules):
+        modules = [_construct(insertion, baseline, point, kind.point_args, args) for _ in slots]
+        placed = [Gate(m, point.channels, ungated_form(kind.name, mode)) if mode in GATED else m for m in modules]
+        for slot, module in zip(slots, placed):
             slot.fill(module, mode)
+    composite = insertion.composite
+    if composite is None:
+        hparams = {**module_defaults(name), **dict(insertion.kwargs), **resolved_hparams(modules[0])}
+    else:
+        hparams = {"fusion": composite.fusion or "sum"} if composite.op == "parallel" else {}
     return Placement(
         module=name,
         kind=kind.name,
@@ -136,32 +205,34 @@ def _place(
         in_channels=point.in_channels if kind.swaps_block else None,
         stride=point.stride,
         layout=point.layout,
-        hparams={**module_defaults(name), **kwargs, **resolved_hparams(modules[0])},
-        params=sum(count_params(m) for m in modules),
+        hparams=hparams,
+        params=sum(count_params(m) for m in placed),
+        tree=None if composite is None else describe(composite, modules[0]),
     )
 
 
-def _check_map_size(module: str, baseline: str, point: Point, image_size: int) -> None:
-    """A module that needs a minimum map (entry meta ``min_positions``) fails here, not mid-training.
-    The map is the one the module receives (for an up module: the coarser one it upsamples)."""
-    entry = MODULES.entry(module)
-    minimum = entry.meta.get("min_positions", 1)
-    side = math.ceil(image_size / input_stride(entry.meta["kind"], point))
+def _check_map_size(insertion: Insertion, baseline: str, point: Point, image_size: int) -> None:
+    """A module that needs a minimum map (entry meta ``min_positions``; a composite: the largest of its
+    members') fails here, not mid-training. The map is the one the module receives (for an up module:
+    the coarser one it upsamples)."""
+    minimum = min_positions(insertion.unit)
+    side = math.ceil(image_size / input_stride(insertion_kind(insertion), point))
     if side * side < minimum:
         raise SuiteError(
-            f"{module} needs feature maps of at least {minimum} positions, but {baseline} point "
+            f"{insertion.module} needs feature maps of at least {minimum} positions, but {baseline} point "
             f"{point.name!r} gives it {side}x{side} at image_size {image_size}; "
             "place it at a point with a larger map or use a larger image size"
         )
 
 
-def _construct(
-    name: str, baseline: str, point: Point, arg_names: tuple[str, ...], args: tuple, kwargs: dict
-) -> nn.Module:
-    """Build the module (``suite.modules.build_module`` checks the kwargs); any failure becomes one line
-    naming the module, the point and why."""
+def _construct(insertion: Insertion, baseline: str, point: Point, arg_names: tuple[str, ...], args: tuple) -> nn.Module:
+    """Build the insertion's module or composite (``suite.modules.build_module`` checks the kwargs); any
+    failure becomes one line naming the module, the point and why."""
+    name = insertion.module
     try:
-        return build_module(name, *args, **kwargs)
+        if isinstance(insertion.unit, Composite):
+            return build_unit(insertion.unit, *args)
+        return build_module(name, *args, **dict(insertion.kwargs))
     except Exception as err:  # noqa: BLE001  (a builder's own exception type says nothing to a user)
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
         shape = ", ".join(f"{arg}={value}" for arg, value in zip(arg_names, args))
@@ -178,3 +249,58 @@ def _check_baseline_kwargs(baseline: str, builder: object, kwargs: dict) -> None
         raise SuiteError(
             f"{baseline} has no build argument {unknown[0]!r}; its arguments: {', '.join(accepted) or 'none'}"
         )
+
+
+def build(
+    spec: str,
+    num_classes: int | None = None,
+    image_size: int | None = None,
+    *,
+    task: str | None = None,
+    in_channels: int = 3,
+    plugins: list[str] = (),
+    **baseline_kwargs: object,
+) -> nn.Module:
+    """The Python API's ``suite.build``: the network of ``spec`` (``unet+se@decoder``,
+    ``unet(width=18)+(se|sa):wsum``), randomly initialised, as ``suite run`` trains it.
+
+    ``task``: the baseline's first task by default; ``num_classes``: 1000 for cls, 1 for seg;
+    ``image_size`` (px per side): 224 for cls, 256 for seg; ``plugins``: plugin files to load first;
+    ``baseline_kwargs`` go to the baseline builder under the spec's own (``width=16``). The model has
+    ``insertion_points()``.
+    """
+    return build_with_defaults(spec, num_classes, image_size, task, in_channels, plugins, **baseline_kwargs).model
+
+
+def build_with_defaults(
+    spec: str,
+    num_classes: int | None = None,
+    image_size: int | None = None,
+    task: str | None = None,
+    in_channels: int = 3,
+    plugins: list[str] = (),
+    **baseline_kwargs: object,
+) -> BuiltVariant:
+    """``build_variant`` with the defaults of the Python API and ``suite inspect`` (see ``build``)."""
+    if plugins:
+        from suite.plugins import use
+
+        use(list(plugins))
+    task = (task or default_task(parse(spec).baseline)).lower()
+    if task not in DEFAULT_IMAGE_SIZE:
+        raise SuiteError(f"unknown task {task!r}; tasks: {', '.join(DEFAULT_IMAGE_SIZE)}")
+    num_classes = DEFAULT_NUM_CLASSES[task] if num_classes is None else num_classes
+    image_size = DEFAULT_IMAGE_SIZE[task] if image_size is None else image_size
+    return build_variant(spec, task, num_classes, in_channels, image_size, **baseline_kwargs)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``suite.build(spec, ...)`` calls ``build`` (the Python API), while
+    ``suite.build.build_variant`` and the rest stay what they are. (Importing ``suite.build`` makes the
+    package's attribute ``build`` this module, so the API's function could not keep the name.)"""
+
+    def __call__(self, *args: object, **kwargs: object) -> nn.Module:
+        return build(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,7 +1,7 @@
 """Run claims: a driver leases a run's key in the store before training it, so that drivers sharing
 one store (two terminals, two GPUs, a Ray driver and a local one) never train a run twice.
 
-A claim (store schema v6, table ``claims``) names the key, its owner ``host:pid:start-token`` and
+A claim (store schema v7, table ``claims``) names the key, its owner ``host:pid:start-token`` and
 when its lease expires. The owner renews its leases while it lives (``Heartbeat``: a thread with its
 own connection), so a run that trains for hours stays claimed. Another driver may take a claim over
 once its lease has expired, or at once when the owner is a process of this host that no longer runs

@@ -1,7 +1,9 @@
-"""The ``suite`` command line: list, inspect, data, run, demo, sweep, ablate, compare, report, dashboard.
+"""The ``suite`` command line: list, inspect, check, data, run, demo, sweep, ablate, compare, report, dashboard.
 
-Each group of commands lives in ``suite/commands/``; this file only assembles them and turns what can
-go wrong into one line on stderr and an exit code, never a traceback:
+Each group of commands lives in ``suite/commands/``; this file only assembles them, takes the global
+option ``--plugin PATH.py`` (anywhere on the command line: ``main`` moves it in front of the command,
+where the app's callback loads the file through ``suite.plugins``) and turns what can go wrong into
+one line on stderr and an exit code, never a traceback:
 
 - a ``SuiteError`` (bad input): ``error: ...``, its ``exit_code``;
 - a usage error (unknown option, a value not among the choices): ``error: ...`` naming the valid
@@ -18,7 +20,8 @@ import sys
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-from suite.commands import build, calibrate, compare, dashboard, data, run, studies
+from suite import plugins
+from suite.commands import build, calibrate, check, compare, dashboard, data, run, studies
 from suite.errors import Interrupted, SuiteError
 
 app = typer.Typer(
@@ -28,8 +31,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for commands in (build, data, run, studies, calibrate, compare, dashboard):
+for commands in (build, check, data, run, studies, calibrate, compare, dashboard):
     commands.register(app)
+
+
+@app.callback()
+def _global_options(
+    plugin: list[str] = typer.Option(
+        [], "--plugin", metavar="PATH.py",
+        help="A Python file that registers modules (repeatable; accepted anywhere on the command line; "
+        "also SUITE_PLUGINS=a.py:b.py).",
+    ),
+) -> None:
+    """Does stitching this module into this network really make it better? Paired k-fold answers."""
+    if plugin:
+        plugins.use(plugin)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -49,7 +65,7 @@ def main() -> None:
     for signum in STOP_SIGNALS:
         signal.signal(signum, _interrupt)
     try:
-        code = app(prog_name="suite", standalone_mode=False)
+        code = app(args=plugins.hoist_options(sys.argv[1:]), prog_name="suite", standalone_mode=False)
     except SuiteError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)

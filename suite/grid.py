@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from suite._pairing import MIN_FOLDS
-from suite.errors import SuiteError
+from suite.errors import SuiteError, shown
 from suite.records import Job, Seeds
 from suite.spec import canonical, parse
 
@@ -32,6 +32,8 @@ class GridRequest:
     profile: str = "quick"
     overrides: dict = field(default_factory=dict)
     device: str = "cpu"
+    control: str | None = None  # "capacity": add each variant's capacity-matched baseline (suite.capacity)
+    match: str = "params"  # what the capacity control matches: "params" or "gmacs"
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Grid:
     jobs: list[Job]
     data: object  # the LoadedDataset every job of the grid trains on
     manifest: object
+    controls: list = field(default_factory=list)  # a CapacityMatch per variant with --control capacity
 
 
 def check_request(request: GridRequest) -> None:
@@ -57,6 +60,12 @@ def check_request(request: GridRequest) -> None:
         )
     if request.seeds < 1:
         raise SuiteError(f"--seeds {request.seeds} is not a number of repeats; use --seeds 1 or more")
+    if request.control not in (None, "capacity"):
+        raise SuiteError(f"unknown --control {shown(request.control)}; the control suite builds is: capacity")
+    if request.match not in ("params", "gmacs"):
+        raise SuiteError(f"unknown --match {shown(request.match)}; a capacity control matches params or gmacs")
+    if request.match != "params" and request.control is None:
+        raise SuiteError("--match applies to a capacity control; add --control capacity")
 
 
 def _task_of(baselines: list[str]) -> str:
@@ -83,12 +92,20 @@ class ResolvedRequest:
     dataset: str
     recipes: dict  # baseline -> Recipe
     image_size: int
+    controls: list = field(default_factory=list)  # a CapacityMatch per variant with --control capacity
+
+    @property
+    def specs(self) -> list[str]:
+        """Every spec the grid trains: baselines first, then the variants, then their capacity controls."""
+        controls = [match.control for match in self.controls]
+        return list(dict.fromkeys(self.baselines + self.variants + controls))
 
 
 def resolve(request: GridRequest) -> ResolvedRequest:
     """Check ``request`` without reading data: specs, task, dataset name, recipes and their image size,
     then ``preflight``. Raises ``SuiteError`` with the fix, so a list of grids can be checked before any
     of them trains."""
+    from suite.build import check_recipe_arguments
     from suite.datasets import DATASETS
     from suite.recipe import load_recipe
 
@@ -105,6 +122,8 @@ def resolve(request: GridRequest) -> ResolvedRequest:
             f"{task} sets: {', '.join(n for n in DATASETS.list() if DATASETS.entry(n).meta['task'] == task)}"
         )
     recipes = {b: load_recipe(b, task, request.profile, request.overrides) for b in baselines}
+    for variant in variants:  # unet(width=16) under a recipe of width 16 is unet itself: one network, one key
+        check_recipe_arguments(variant, recipes[parse(variant).baseline].model, "the recipe")
     sizes = {r.image_size for r in recipes.values()}
     if len(sizes) > 1:
         raise SuiteError(
@@ -112,8 +131,27 @@ def resolve(request: GridRequest) -> ResolvedRequest:
             "set one with --image-size"
         )
     resolved = ResolvedRequest(variants, baselines, task, dataset, recipes, sizes.pop())
+    if request.control is not None:
+        resolved.controls = capacity_controls(resolved, card.meta["card"], request)
     preflight(resolved, card.meta["card"], request.device)
     return resolved
+
+
+def capacity_controls(resolved: ResolvedRequest, card, request: GridRequest) -> list:
+    """The capacity-matched control of every variant with insertions (``suite.capacity``)."""
+    from suite.capacity import match_capacity
+
+    classes = len(card.classes) if resolved.task == "cls" else 1
+    controls = []
+    for variant in resolved.variants:
+        if parse(variant).insertions:
+            recipe = resolved.recipes[parse(variant).baseline]
+            controls.append(
+                match_capacity(
+                    variant, resolved.task, classes, card.in_channels, recipe.image_size, recipe.model, request.match
+                )
+            )
+    return controls
 
 
 def preflight(resolved: ResolvedRequest, card, device: str) -> None:
@@ -127,7 +165,7 @@ def preflight(resolved: ResolvedRequest, card, device: str) -> None:
 
     classes = len(card.classes) if resolved.task == "cls" else 1
     samples = card.total_samples or 0
-    for spec in resolved.baselines + [v for v in resolved.variants if v not in resolved.baselines]:
+    for spec in resolved.specs:
         recipe = resolved.recipes[parse(spec).baseline]
         with torch.device("meta"):
             built = build_variant(spec, resolved.task, classes, card.in_channels, recipe.image_size, **recipe.model)
@@ -138,15 +176,17 @@ def preflight(resolved: ResolvedRequest, card, device: str) -> None:
 def plan(request: GridRequest) -> Grid:
     """Resolve specs, dataset, recipe and manifest into the list of jobs (nothing is trained)."""
     from suite.datasets import load_dataset, make_manifest
+    from suite.plugins import fingerprints
 
     resolved = resolve(request)
     dataset, baselines, recipes = resolved.dataset, resolved.baselines, resolved.recipes
     data = load_dataset(dataset, request.data_root, image_size=resolved.image_size)
     manifest = make_manifest(data, request.folds, request.split_seed)
-    specs = baselines + [v for v in resolved.variants if v not in baselines]
+    specs = resolved.specs
     jobs = []
     for spec in specs:
         recipe = recipes[parse(spec).baseline]
+        plugins = fingerprints(canonical(spec))
         for fold in range(request.folds):
             for repeat in range(request.seeds):
                 jobs.append(
@@ -161,6 +201,7 @@ def plan(request: GridRequest) -> Grid:
                         recipe=recipe.to_dict(),
                         recipe_hash=recipe.hash,
                         device=request.device,
+                        plugins=plugins,
                     )
                 )
-    return Grid(dataset, resolved.task, specs, baselines, jobs, data, manifest)
+    return Grid(dataset, resolved.task, specs, baselines, jobs, data, manifest, resolved.controls)

@@ -7,6 +7,14 @@ network or fills a slot, what the module takes the place of, and the builder con
 ``suite.spec`` checks modes against it, ``suite.build`` builds and places modules with it,
 ``suite.baselines`` fills slots with it, and ``suite list modules`` prints it.
 
+The gated modes (``GATED``) wrap a form of the kind in a learned per-channel gate ``g`` that starts at
+0, so the network computes exactly what the baseline computes until ``g`` moves: ``gated`` gates the
+kind's default form, ``x + g * (m(x) - x)`` for attention (``after``) and ``skip + g * (m(decoder,
+skip) - skip)`` for fusion (``replace``); ``gated_residual`` gates the residual form, ``x + g * m(x)``.
+Kinds that swap a block (conv, up, down) have no gated mode: nothing of the baseline is left to fall
+back on. Composites (``suite.spec``) are built from attention modules only, combined in parallel by
+one of ``FUSIONS``.
+
 Point-supplied arguments come from the ``Point`` of a built baseline (``suite.baselines.Point``):
 ``channels`` and ``out_channels`` from ``point.channels``, ``in_channels`` from ``point.in_channels``,
 ``stride`` and ``scale`` from ``point.block_stride`` (the factor the replaced block resamples by).
@@ -33,13 +41,18 @@ class Kind:
     def default_mode(self) -> str:
         return self.modes[0]
 
+    @property
+    def a_module(self) -> str:
+        """``an attention module``, ``a conv module``: the kind in a sentence."""
+        return f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name} module"
+
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
         Kind(
             "attention",
-            modes=("after", "residual"),
+            modes=("after", "residual", "gated", "gated_residual"),
             point_args=("channels",),
             swaps_block=False,
             replaces=None,
@@ -55,7 +68,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             "fusion",
-            modes=("replace",),
+            modes=("replace", "gated"),
             point_args=("channels",),
             swaps_block=False,
             replaces="the skip tensor",
@@ -89,6 +102,27 @@ SLOT_MODES: tuple[str, ...] = tuple(
 )
 # The modes each kind supports, default first (a view of KINDS for callers that only need the modes).
 KIND_MODES: dict[str, tuple[str, ...]] = {name: kind.modes for name, kind in KINDS.items()}
+
+# Gated mode -> the form it gates (None: the kind's default form); see the module docstring.
+GATED: dict[str, str | None] = {"gated": None, "gated_residual": "residual"}
+
+# How a parallel composite merges its members' outputs, the default first (dropped from canonical strings).
+FUSIONS: dict[str, str] = {
+    "sum": "the members' outputs added",
+    "wsum": "a learned softmax-weighted sum of the members' outputs (equal weights at initialisation)",
+    "cat": "the members' outputs concatenated, then a 1x1 convolution back to the point's channels",
+}
+COMPOSITE_KIND = "attention"  # the only kind a composite's members may be, and the kind a composite is
+MAX_NESTING = 3  # parenthesised levels in one composite
+MAX_MEMBERS = 8  # modules in one composite, all levels together
+
+
+def ungated_form(kind: str, mode: str) -> str:
+    """The form a gated ``mode`` gates for a module of ``kind``; other modes are their own form."""
+    if mode not in GATED:
+        return mode
+    return GATED[mode] or KINDS[kind].default_mode
+
 
 # Where each point-supplied builder argument comes from on a ``Point``.
 _POINT_FIELDS = {

@@ -36,8 +36,6 @@ LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
 RECIPE_DIR = folder("baselines")
 # Keys ``Recipe.to_dict`` leaves out at these values, so recipes made before the key existed keep their hash.
 OMITTED_AT_DEFAULT = {"train_fraction": 1.0}
-# Builder arguments that the dataset supplies, not the recipe.
-_DATA_ARGS = ("task", "num_classes", "in_channels", "image_size")
 
 
 @dataclass
@@ -178,14 +176,14 @@ def _set_field(recipe: Recipe, name: str, value: Any) -> None:
 
 def _model_kwargs(baseline: str) -> tuple[str, ...] | None:
     """The builder kwargs a baseline accepts, or None when it accepts any (``**kwargs``) or is not registered."""
-    from suite.baselines import BASELINES
+    from suite.baselines import BASELINES, DATA_ARGS
 
     if baseline not in BASELINES:
         return None
     parameters = inspect.signature(BASELINES.get(baseline)).parameters.values()
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
         return None
-    return tuple(p.name for p in parameters if p.name not in _DATA_ARGS)
+    return tuple(p.name for p in parameters if p.name not in DATA_ARGS)
 
 
 def _apply_override(recipe: Recipe, baseline: str, dotted: str, value: Any) -> None:

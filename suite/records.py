@@ -1,7 +1,9 @@
 """The two records that cross process boundaries: a ``Job`` (what to train) and a ``RunRecord`` (what came out).
 
 A job is one (canonical spec, dataset, manifest, fold, seeds, recipe) cell of a grid; its ``key`` is the
-hash of exactly those fields, so the same cell is never trained twice. Workers turn a job into a
+hash of exactly those fields, so the same cell is never trained twice. A spec that uses modules from
+plugin files or packages (``suite.plugins``) adds the SHA-256 of each one's file to the key, so an edited
+plugin trains again; a spec of built-in modules keeps the key it always had. Workers turn a job into a
 record; only the driver writes records to the store.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+
+from suite.per_sample import PerSample
 
 
 def stable_hash(payload: object, length: int = 16) -> str:
@@ -47,6 +51,7 @@ class Job:
     recipe: dict = field(hash=False)
     recipe_hash: str = ""
     device: str = "cpu"
+    plugins: dict = field(default_factory=dict, hash=False)  # plugin module -> SHA-256 of its file
 
     @property
     def seed(self) -> int:
@@ -55,16 +60,15 @@ class Job:
 
     @property
     def key(self) -> str:
-        return stable_hash(
-            {
-                "spec": self.spec,
-                "dataset": self.dataset,
-                "manifest": self.manifest_hash,
-                "fold": self.fold,
-                "seeds": asdict(self.seeds),
-                "recipe": self.recipe_hash,
-            }
-        )
+        fields = {
+            "spec": self.spec,
+            "dataset": self.dataset,
+            "manifest": self.manifest_hash,
+            "fold": self.fold,
+            "seeds": asdict(self.seeds),
+            "recipe": self.recipe_hash,
+        }
+        return stable_hash({**fields, "plugins": self.plugins} if self.plugins else fields)
 
 
 @dataclass
@@ -84,6 +88,7 @@ class RunRecord:
     status: str  # "done" | "failed"
     error: str | None = None
     metrics: dict = field(default_factory=dict)  # final validation metrics (last epoch)
+    per_sample: PerSample | None = None  # last epoch's value per validation sample, keyed by sample id
     test_metrics: dict = field(default_factory=dict)  # official test split, where one exists
     curves: dict = field(default_factory=dict)  # {"epoch": [...], "train_loss": [...], "val_<m>": [...]}
     n_train: int = 0

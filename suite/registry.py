@@ -2,13 +2,15 @@
 
 Entries register with a decorator where they are defined; a duplicate name raises, an unknown name
 raises with the valid names, and ``list(pattern)`` filters with shell wildcards and sorts naturally
-(``stage2`` before ``stage10``).
+(``stage2`` before ``stage10``). Each entry records where it came from (``origin``: None for suite's
+own; ``suite.plugins`` registers a plugin file's or package's entries inside ``registering_from``).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -27,6 +29,7 @@ class Entry:
     name: str
     obj: Any
     meta: dict = field(default_factory=dict)
+    origin: Any = None  # None: registered by suite itself; else where from (suite.plugins.Origin)
 
     def __getattr__(self, key: str) -> Any:
         try:
@@ -41,6 +44,8 @@ class Registry:
     def __init__(self, kind: str):
         self.kind = kind
         self._entries: dict[str, Entry] = {}
+        self._origin: Any = None
+        self._added: list[str] | None = None
 
     def register(self, name: str | None = None, **meta: Any) -> Callable:
         """Decorator: ``@MODULES.register("se", kind="attention", ...)``; the name is lowercased."""
@@ -49,10 +54,30 @@ class Registry:
             key = (name or obj.__name__).lower()
             if key in self._entries:
                 raise ValueError(f"{self.kind} {key!r} is already registered")
-            self._entries[key] = Entry(key, obj, dict(meta))
+            self._entries[key] = Entry(key, obj, dict(meta), self._origin)
+            if self._added is not None:
+                self._added.append(key)
             return obj
 
         return decorate
+
+    @contextmanager
+    def registering_from(self, origin: Any) -> Iterator[list[str]]:
+        """Entries registered inside the block record ``origin``; yields the list of their names, which
+        fills as they register. If the block raises, they are removed again: nothing half-registered."""
+        self._origin, self._added = origin, []
+        added = self._added
+        try:
+            yield added
+        except BaseException:
+            self.unregister(added)
+            raise
+        finally:
+            self._origin, self._added = None, None
+
+    def unregister(self, names: list[str]) -> None:
+        for key in names:
+            self._entries.pop(key, None)
 
     def entry(self, name: str) -> Entry:
         key = name.lower()

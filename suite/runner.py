@@ -22,6 +22,7 @@ from suite.errors import SuiteError
 from suite.executors.options import ExecutorOptions
 from suite.grid import Grid, GridRequest, plan
 from suite.records import Job, RunRecord
+from suite.spec import canonical, parse
 from suite.studies import Study, grid_study
 
 
@@ -41,7 +42,8 @@ class GridOutcome:
 def grid_study_of(request: GridRequest, grid: Grid) -> Study:
     """The grid as a study: its variants as planned are the Holm family of its verdicts."""
     recipes = {job.spec: job.recipe_hash for job in grid.jobs}
-    variants = [spec for spec in grid.specs if spec not in grid.baselines]
+    asked = {str(canonical(text)) for text in request.variants}
+    variants = [spec for spec in grid.specs if spec not in grid.baselines and spec in asked]
     design = {
         "variants": variants,
         "dataset": grid.dataset,
@@ -51,6 +53,10 @@ def grid_study_of(request: GridRequest, grid: Grid) -> Study:
         "profile": request.profile,
         "overrides": request.overrides,
     }
+    if grid.controls:
+        design["controls"] = [
+            {**match.to_dict(), "dataset": grid.dataset, "recipe_hash": recipes[match.variant]} for match in grid.controls
+        ]
     return grid_study(design, variants, grid.dataset, grid.manifest.sha256, recipes)
 
 
@@ -68,7 +74,6 @@ def measure_costs(jobs: list[Job], grid: Grid, device: str) -> dict[str, dict]:
     from suite.build import build_variant
     from suite.cost import measure_cost
     from suite.paired_latency import paired_latencies
-    from suite.spec import parse
 
     here = not device.startswith("cuda") or torch.cuda.is_available()  # this driver has the runs' device
     device = device if here else "cpu"
@@ -141,6 +146,7 @@ def train_grid(
     from suite.claims import Heartbeat, current_owner, failed_stamps, lease_seconds, release
     from suite.executors import make_executor
     from suite.job_queue import ClaimQueue
+    from suite.plugins import provenance as plugin_provenance
     from suite.store import Store, provenance
 
     lease = lease_seconds(lease_s)
@@ -161,7 +167,10 @@ def train_grid(
         with Heartbeat(store.path, owner, lease):
             try:
                 for record in runner.map(queue, grid.data, on_progress):
-                    record = replace(record, **costs[record.spec], provenance={**context, **record.provenance})
+                    origins = plugin_provenance(canonical(record.spec))
+                    record = replace(
+                        record, **costs[record.spec], provenance={**context, **origins, **record.provenance}
+                    )
                     if not store.write(record, replace=record.key in retry):
                         overtaken += 1  # our lease had expired and another driver stored it first
                         if on_reused:

@@ -1,242 +1,172 @@
 """Variant specs: parse ``unet+se(rd_ratio=0.25)@dec1,dec2:residual`` and canonicalize it.
 
-Grammar (DESIGN.md)::
+Grammar (README, "Variant specs"; the parser is ``suite._spec_parse``)::
 
-    spec      := baseline ( "+" insertion )*
-    insertion := module [ "(" key=value ("," key=value)* ")" ] [ "@" points ] [ ":" mode ]
+    spec      := baseline [ "(" key=value ("," key=value)* ")" ] ( "+" insertion )*
+    insertion := unit [ "@" points ] [ ":" mode ]
+    unit      := module [ "(" key=value ("," key=value)* ")" ]
+               | "(" unit ( ">" unit )+ ")"                       serial: each in turn
+               | "(" unit ( "|" unit )+ ")" [ ":" fusion ]        parallel: sum | wsum | cat
     points    := point ( "," point )*      point names, group names or globs (dec*)
-    mode      := after | residual | replace      (suite.kinds: which modes each module kind takes)
+    mode      := after | residual | gated | gated_residual | replace   (suite.kinds: per module kind)
 
 ``parse`` is purely syntactic (lowercased, kwargs sorted). ``canonical`` resolves a parsed spec against
-the registries: points expanded and sorted, kwargs equal to the module's defaults dropped, the default
-mode of the module's kind dropped. ``str(canonical(s))`` is the key of every result.
-Values are Python literals (int, float, bool, quoted string) or bare words (taken as strings);
-nothing is evaluated.
+the registries: baseline arguments checked against its builder and coerced to their types (and kept
+as written, since the recipe, not the builder's default, is what an absent one means), points expanded
+and sorted, module kwargs checked and coerced the same way and dropped where they equal the module's
+defaults, the default mode of the kind dropped;
+in a composite every member is canonical, serial groups inside serial groups and sum groups inside sum
+groups are flattened (they compute the same), parallel members are sorted (their order changes
+nothing but the order of initialisation) and the default fusion ``sum`` is dropped.
+``str(canonical(s))`` is the key of every result.
 """
 
 from __future__ import annotations
 
-import ast
-import math
-import re
-import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from suite.errors import SuiteError, shown
-from suite.kinds import KIND_MODES, KINDS, MODES  # noqa: F401  (KIND_MODES: re-exported for callers)
+from suite._spec_nodes import Composite, Insertion, Module, Spec, Unit, format_value
+from suite._spec_parse import MAX_INSERTIONS, Parser
+from suite.errors import SuiteError
+from suite.kinds import COMPOSITE_KIND, FUSIONS, KIND_MODES, KINDS, MAX_MEMBERS, MAX_NESTING, MODES  # noqa: F401
 
-# Insertions one spec may have: far above any ablation, far below what exhausts memory while counting FLOPs.
-MAX_INSERTIONS = 16
+__all__ = [
+    "KIND_MODES",
+    "MAX_INSERTIONS",
+    "MODES",
+    "Composite",
+    "Insertion",
+    "Module",
+    "Spec",
+    "Unit",
+    "canonical",
+    "canonical_unit",
+    "compact",
+    "format_value",
+    "insertion_kind",
+    "key",
+    "parse",
+    "unit_kind",
+]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
-_POINT = re.compile(r"[A-Za-z0-9_\-*?\[\]]+")
-_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.]*")
-
-
-@dataclass(frozen=True)
-class Insertion:
-    """One module placed at some points of the baseline, in one mode."""
-
-    module: str
-    kwargs: tuple[tuple[str, object], ...] = ()
-    points: tuple[str, ...] = ()  # empty: the baseline's default points for the module's kind
-    mode: str | None = None  # None: the default mode of the module's kind
-
-    def __str__(self) -> str:
-        text = self.module
-        if self.kwargs:
-            text += "(" + ",".join(f"{k}={_format_value(v)}" for k, v in self.kwargs) + ")"
-        if self.points:
-            text += "@" + ",".join(self.points)
-        if self.mode:
-            text += ":" + self.mode
-        return text
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A baseline and the insertions stitched into it, in order."""
-
-    baseline: str
-    insertions: tuple[Insertion, ...] = ()
-
-    def __str__(self) -> str:
-        return "+".join([self.baseline, *map(str, self.insertions)])
-
-    @property
-    def is_baseline(self) -> bool:
-        return not self.insertions
-
-    @property
-    def modules(self) -> tuple[str, ...]:
-        return tuple(ins.module for ins in self.insertions)
-
-
-def _format_value(value: object) -> str:
-    if isinstance(value, str):
-        return value if _BARE_WORD.fullmatch(value) and value not in ("True", "False") else repr(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)
-
-
-class _Parser:
-    """Recursive-descent parser over one spec string; errors point at the offending character."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.pos = 0
-
-    def fail(self, what: str) -> SuiteError:
-        found = repr(self.text[self.pos]) if self.pos < len(self.text) else "end of spec"
-        pointer = f"{shown(self.text)} at character {self.pos + 1}"
-        return SuiteError(
-            f"bad variant spec {pointer}: expected {what}, found {found}; "
-            "form: baseline+module(key=value)@point,point:mode, e.g. unet+se@decoder"
-        )
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def take(self, char: str) -> bool:
-        if self.peek() == char:
-            self.pos += 1
-            return True
-        return False
-
-    def match(self, pattern: re.Pattern, what: str) -> str:
-        found = pattern.match(self.text, self.pos)
-        if not found:
-            raise self.fail(what)
-        self.pos = found.end()
-        return found.group(0)
-
-    def spec(self) -> Spec:
-        baseline = self.match(_NAME, "a baseline name").lower()
-        insertions = []
-        while self.take("+"):
-            if len(insertions) == MAX_INSERTIONS:
-                raise SuiteError(
-                    f"variant spec {baseline}+... has more than {MAX_INSERTIONS} insertions; stitch at most "
-                    f"{MAX_INSERTIONS} (one insertion can name many points, e.g. {baseline}+se@point1,point2)"
-                )
-            insertions.append(self.insertion())
-        if self.pos != len(self.text):
-            raise self.fail("'+', '(', '@' or ':'")
-        return Spec(baseline, tuple(insertions))
-
-    def insertion(self) -> Insertion:
-        module = self.match(_NAME, "a module name").lower()
-        kwargs: dict[str, object] = {}
-        if self.take("("):
-            while True:
-                key = self.match(_NAME, "a keyword argument name").lower()
-                if key in kwargs:
-                    raise self.fail(f"each keyword once ({key!r} repeats)")
-                if not self.take("="):
-                    raise self.fail("'=' after the keyword")
-                kwargs[key] = self.value()
-                if self.take(")"):
-                    break
-                if not self.take(","):
-                    raise self.fail("',' or ')'")
-        points: list[str] = []
-        if self.take("@"):
-            points.append(self.match(_POINT, "a point, group or glob").lower())
-            while self.take(","):
-                points.append(self.match(_POINT, "a point, group or glob").lower())
-        mode = None
-        if self.take(":"):
-            start = self.pos
-            mode = self.match(_NAME, f"a mode ({' | '.join(MODES)})").lower()
-            if mode not in MODES:
-                self.pos = start
-                raise self.fail(f"a mode ({' | '.join(MODES)})")
-        return Insertion(module, tuple(sorted(kwargs.items())), tuple(points), mode)
-
-    def value(self) -> object:
-        start = self.pos
-        depth_chars = {"'", '"'}
-        if self.peek() in depth_chars:
-            quote = self.peek()
-            end = self.text.find(quote, self.pos + 1)
-            if end < 0:
-                raise self.fail("a closing quote")
-            self.pos = end + 1
-        else:
-            while self.peek() and self.peek() not in ",)":
-                self.pos += 1
-        raw = self.text[start : self.pos].strip()
-        if not raw:
-            self.pos = start
-            raise self.fail("a value")
-        if raw in ("true", "false"):
-            return raw == "true"
-        try:
-            with warnings.catch_warnings():  # an odd escape in a quoted value ('\T') is the user's text, not ours
-                warnings.simplefilter("ignore")
-                value = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            if _BARE_WORD.fullmatch(raw):
-                return raw
-            self.pos = start
-            raise self.fail("a literal value (number, true/false, or a word)") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            self.pos = start
-            raise self.fail("a finite number")
-        if isinstance(value, bool) or type(value) in (int, float, str):
-            return value
-        self.pos = start
-        raise self.fail("a number, true/false or a string (no containers or expressions)")
+DEFAULT_FUSION = next(iter(FUSIONS))
 
 
 def parse(text: str) -> Spec:
     """Parse a spec string (syntax only: names are not checked against the registries)."""
-    return _Parser(text.strip()).spec()
+    return Parser(text.strip()).spec()
+
+
+def canonical_unit(text: str | Unit) -> Unit:
+    """A module or composite on its own (``se(rd_ratio=0.25)``, ``(se|sa):wsum``), canonical: what
+    ``suite check`` and ``suite.module`` take."""
+    if isinstance(text, str):
+        parser = Parser(text.strip())
+        unit = parser.unit(depth=0)
+        if parser.pos != len(parser.text):
+            raise parser.fail("the end of the module, e.g. se(rd_ratio=0.25) or (se|sa):wsum")
+        text = unit
+    return _canonical_unit(text)
+
+
+def unit_kind(unit: Unit) -> str:
+    """The kind of a canonical unit: its module's, or ``attention`` for a composite."""
+    return COMPOSITE_KIND if isinstance(unit, Composite) else _module_kind(unit.name)
+
+
+def insertion_kind(insertion: Insertion) -> str:
+    """The module kind of an insertion: its module's, or ``attention`` for a composite."""
+    return unit_kind(insertion.unit)
 
 
 def canonical(spec: Spec | str) -> Spec:
-    """Resolve against the registries: expand and sort points, drop default kwargs and mode.
+    """Resolve against the registries: check the baseline's arguments, expand and sort points, drop
+    default kwargs, mode and fusion, sort parallel members.
 
-    Raises ``SuiteError`` naming the valid choices for an unknown baseline, module, point or mode,
-    and for a module kind the baseline has no point for.
+    Raises ``SuiteError`` naming the valid choices for an unknown baseline, baseline argument, module,
+    argument, point or mode, for a composite member that is not an attention module, and for a module
+    kind the baseline has no point for.
     """
-    from suite.baselines import BASELINES
-    from suite.modules import MODULES, module_defaults
+    from suite._arguments import check_arguments
+    from suite.baselines import BASELINES, baseline_defaults
 
     spec = parse(spec) if isinstance(spec, str) else spec
     base = BASELINES.entry(spec.baseline)
     catalog = base.meta["catalog"]
+    given = check_arguments(f"baseline {base.name!r}", dict(spec.baseline_kwargs), baseline_defaults(base.name))
+    label = str(Spec(base.name, (), tuple(sorted(given.items()))))
     insertions: list[Insertion] = []
     for ins in spec.insertions:
-        entry = MODULES.entry(ins.module)
-        kind = entry.meta["kind"]
-        defaults = module_defaults(ins.module)
-        unknown = [k for k, _ in ins.kwargs if k not in defaults]
-        if unknown:
-            raise SuiteError(
-                f"module {ins.module!r} has no argument {unknown[0]!r}; "
-                f"its arguments: {', '.join(f'{k}={_format_value(v)}' for k, v in defaults.items()) or 'none'}"
-            )
-        kwargs = tuple((k, v) for k, v in ins.kwargs if defaults[k] != v or type(defaults[k]) is not type(v))
-        points = catalog.expand(ins.points or catalog.default_points(kind, spec.baseline, ins.module))
+        unit = _canonical_unit(ins.unit)
+        kind = unit_kind(unit)
+        points = catalog.expand(ins.points or catalog.default_points(kind, label, str(unit)))
         for point in points:
-            catalog.check_kind(point, kind, ins.module, spec.baseline)
+            catalog.check_kind(point, kind, str(unit), label)
         modes = KINDS[kind].modes
         mode = ins.mode or modes[0]
         if mode not in modes:
+            what = f"a composite ({kind})" if isinstance(unit, Composite) else KINDS[kind].a_module
             raise SuiteError(
-                f"{ins.module} is a {kind} module and cannot go in mode {mode!r}; "
-                f"{kind} modules support: {', '.join(modes)}"
+                f"{unit} is {what} and cannot go in mode {mode!r}; {kind} modules support: {', '.join(modes)}"
             )
-        insertions.append(replace(ins, kwargs=kwargs, points=points, mode=None if mode == modes[0] else mode))
-        _check_once_per_point(spec.baseline, insertions)
-    return Spec(spec.baseline, tuple(insertions))
+        insertions.append(Insertion.of(unit, points, None if mode == modes[0] else mode))
+        _check_once_per_point(label, insertions)
+    return Spec(base.name, tuple(insertions), tuple(sorted(given.items())))
+
+
+def _module_kind(name: str) -> str:
+    from suite.modules import MODULES
+
+    return MODULES.entry(name).meta["kind"]
+
+
+def _canonical_unit(unit: Unit) -> Unit:
+    if isinstance(unit, Module):
+        return _canonical_module(unit)
+    if unit.depth > MAX_NESTING or len(unit.leaves()) > MAX_MEMBERS:
+        raise SuiteError(
+            f"composite {unit} is too large: at most {MAX_MEMBERS} modules nested at most {MAX_NESTING} levels deep"
+        )
+    fusion = None if unit.fusion in (None, DEFAULT_FUSION) else unit.fusion
+    if unit.op == "parallel" and unit.fusion not in (None, *FUSIONS):
+        raise SuiteError(f"unknown fusion {unit.fusion!r} in {unit}; fusions: {', '.join(FUSIONS)}")
+    members: list[Unit] = []
+    for member in unit.members:
+        member = _canonical_unit(member)
+        if isinstance(member, Module) and _module_kind(member.name) != COMPOSITE_KIND:
+            raise SuiteError(
+                f"{member.name} is {KINDS[_module_kind(member.name)].a_module}; a composite combines {COMPOSITE_KIND} "
+                f"modules only (it acts as one {COMPOSITE_KIND} module at each point), e.g. (se|sa) or (se>simam)"
+            )
+        same = isinstance(member, Composite) and member.op == unit.op and member.fusion is None and fusion is None
+        members.extend(member.members if same else [member])
+    if unit.op == "parallel":
+        members.sort(key=str)
+    return Composite(unit.op, tuple(members), fusion if unit.op == "parallel" else None)
+
+
+def _canonical_module(unit: Module) -> Module:
+    """The module's registered name and the arguments that differ from its defaults, each checked and
+    coerced to its default's type first (``rd_ratio=1`` is ``rd_ratio=1.0``: one network, one key)."""
+    from suite._arguments import check_arguments
+    from suite.modules import MODULES, module_defaults
+
+    entry = MODULES.entry(unit.name)
+    defaults = module_defaults(entry.name)
+    given = check_arguments(f"module {entry.name!r}", dict(unit.kwargs), defaults)
+    return Module(entry.name, tuple((k, v) for k, v in sorted(given.items()) if not _same(v, defaults[k])))
+
+
+def _same(value: object, default: object) -> bool:
+    """A checked value equals the default it was coerced to (a None default: only None)."""
+    if isinstance(default, (tuple, list)):
+        return tuple(default) == value
+    return type(value) is type(default) and value == default
 
 
 def _check_once_per_point(baseline: str, insertions: list[Insertion]) -> None:
-    """A module goes at most once at a point: the last insertion may not repeat an earlier one's
-    module at a point they share (different modules at one point stack in spec order)."""
+    """A module (or composite) goes at most once at a point: the last insertion may not repeat an earlier
+    one's module at a point they share (different modules at one point stack in spec order)."""
     last = insertions[-1]
     for number, earlier in enumerate(insertions[:-1], start=1):
         shared = [p for p in last.points if earlier.module == last.module and p in earlier.points]
@@ -265,9 +195,10 @@ def compact(spec: Spec | str) -> str:
                 names.append(group)
                 left -= set(members)
         insertions.append(replace(ins, points=(*names, *(p for p in ins.points if p in left))))
-    return str(Spec(spec.baseline, tuple(insertions)))
+    return str(replace(spec, insertions=tuple(insertions)))
 
 
 def key(spec: Spec | str) -> str:
     """The canonical string of a spec: the key results are stored under."""
     return str(canonical(spec))
+

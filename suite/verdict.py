@@ -44,9 +44,9 @@ from suite import _pairing, _power, _stats
 from suite._pairing import RunSet
 from suite.errors import SuiteError
 from suite.metric_catalog import DEFAULT_METRIC_BY_TASK, metric_info
-from suite.verdict_names import HOLDS, HOLDS_BEYOND_DELTA, INCONCLUSIVE, VERDICTS
+from suite.verdict_names import BEYOND_CAPACITY, HOLDS, HOLDS_BEYOND_DELTA, INCONCLUSIVE, NOT_BEYOND_CAPACITY, VERDICTS
 
-__all__ = ["VERDICTS", "Comparison", "Plan", "available_metrics", "compare", "default_metric"]
+__all__ = ["VERDICTS", "Comparison", "Plan", "available_metrics", "compare", "compare_with_references", "default_metric"]
 
 Member = tuple[str, str, str, str]  # (variant spec, dataset, manifest hash, recipe hash)
 
@@ -116,6 +116,24 @@ class Comparison:
     latency_reliable: bool | None = None  # False when that interval is wider than the difference itself
     latency_device: str | None = None
     latency_paired: bool = False  # latency added = paired difference to the baseline timed interleaved with it
+    control: dict | None = None  # the capacity-matched control (``CapacityMatch.to_dict``), where one was run
+    capacity: "Comparison | None" = None  # this variant against that control, by the same rule
+
+    @property
+    def beyond_capacity(self) -> bool | None:
+        """For a variant that holds and was tested against its capacity-matched control: whether it holds
+        against that control too (None: it does not hold, or has no tested control)."""
+        if not self.holds or self.capacity is None or not self.capacity.has_stats:
+            return None
+        return self.capacity.holds
+
+    @property
+    def capacity_summary(self) -> str | None:
+        """``holds, and beyond capacity`` / ``holds, but a baseline as big does as well``, or None."""
+        beyond = self.beyond_capacity
+        if beyond is None:
+            return None
+        return f"{self.verdict}, {BEYOND_CAPACITY if beyond else NOT_BEYOND_CAPACITY}"
 
     @property
     def unit(self) -> str:
@@ -136,7 +154,9 @@ class Comparison:
 
     def to_dict(self) -> dict:
         """JSON-ready dict: tuples become lists, NaN and infinities become None."""
-        return {key: _jsonable(value) for key, value in asdict(self).items()} | {"unit": self.unit}
+        data = {key: _jsonable(value) for key, value in asdict(self).items() if key != "capacity"}
+        capacity = self.capacity.to_dict() if self.capacity is not None else None
+        return data | {"unit": self.unit, "capacity": capacity, "capacity_summary": self.capacity_summary}
 
 
 def _jsonable(value: object) -> object:
@@ -241,15 +261,41 @@ def _planned_size(plan: Plan | None, dataset: str, members: list[Comparison]) ->
     return max(len(members), sum(member[1] == dataset for member in plan.members))
 
 
-def _compare_dataset(rows: pd.DataFrame, dataset: str, metric: str, delta: float, plan: Plan | None) -> list[Comparison]:
-    """One comparison per (variant, manifest, recipe) among the dataset's runs."""
+def compare_with_references(
+    runs: pd.DataFrame, references: dict[tuple[str, str, str], str], metric: str, delta: float | None, family: str
+) -> list[Comparison]:
+    """Each variant against another spec than its baseline, e.g. its capacity-matched control:
+    ``references`` maps (variant, dataset, recipe hash) to the spec it is compared with. The same
+    statistics and rule as ``compare``; Holm across all of them on one dataset, as one ``family``."""
+    found: list[Comparison] = []
+    for dataset, rows in sorted(runs.groupby("dataset"), key=lambda item: item[0]):
+        wanted = {key: ref for key, ref in references.items() if key[1] == dataset}
+        if not wanted or f"val_{metric}" not in rows:
+            continue
+        chosen = delta_for(metric, delta)
+        members = _compare_dataset(rows, str(dataset), metric, chosen, None, wanted)
+        _adjust_and_label(members, f"{family} · {dataset} · {metric}", len(wanted))
+        found.extend(members)
+    return found
+
+
+def _compare_dataset(
+    rows: pd.DataFrame,
+    dataset: str,
+    metric: str,
+    delta: float,
+    plan: Plan | None,
+    references: dict[tuple[str, str, str], str] | None = None,
+) -> list[Comparison]:
+    """One comparison per (variant, manifest, recipe) among the dataset's runs: each variant against its
+    baseline, or, given ``references``, only the variants it names, each against the spec it names."""
     run_sets = RunSet.group(rows, metric)
     info = metric_info(metric)
     found = []
     for spec, manifest, recipe in sorted(run_sets):
         var = run_sets[(spec, manifest, recipe)]
-        base_name = var.baseline
-        if spec == base_name:
+        base_name = var.baseline if references is None else references.get((spec, dataset, recipe))
+        if base_name is None or spec == base_name:
             continue
         if plan is not None and (spec, dataset, manifest, recipe) not in plan.members:
             continue

@@ -43,3 +43,15 @@ def one_thread_reference(tmp_path_factory: pytest.TempPathFactory):
     from _executor_fixtures import train_reference
 
     return train_reference(tmp_path_factory.mktemp("reference") / "suite.db")
+@pytest.fixture
+def isolated_plugins(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The test's own module registry, plugin loader memory and ``SUITE_PLUGINS``: the plugins a test
+    loads are gone afterwards. Returns the monkeypatch, for more of the same."""
+    from suite import plugins
+    from suite.modules import MODULES
+
+    monkeypatch.delenv(plugins.ENV, raising=False)
+    monkeypatch.setattr(MODULES, "_entries", dict(MODULES._entries))
+    monkeypatch.setattr(plugins, "_loaded_files", {})
+    monkeypatch.setattr(plugins, "_loaded_packages", set())
+    return monkeypatch

@@ -1,10 +1,11 @@
 """The dashboard in a real headless Chromium: ``suite dashboard`` serves a grid store and every page renders.
 
 Streamlit renders in the browser, so the page is driven with Selenium and the system's chromedriver
-until the leaderboard shows the store's variants and verdicts, the Across datasets page its
-critical-difference diagram (the store holds SE and ECA on 5 datasets) and the Studies page the heatmap
-of a position sweep. Screenshots go to ``tmp_path`` and, when ``SUITE_SCREENSHOT_DIR`` is set, there too.
-Skipped only where no Chromium binary is installed.
+until the leaderboard shows the store's variants and verdicts, the Variant page the per-image
+distributions of baseline and variant (drawn, then scrolled into view for a screenshot of their own), the
+Across datasets page its critical-difference diagram (the store holds SE and ECA on 5 datasets) and the
+Studies page the heatmap of a position sweep. Screenshots go to ``tmp_path`` and, when
+``SUITE_SCREENSHOT_DIR`` is set, there too. Skipped only where no Chromium binary is installed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 
 from _dashboard_fixtures import ACROSS_TASKS, GRIDS, across_store, synthetic_grid_store
 from _study_fixtures import noisy, sweep_request, write_study
+from suite.reports._common import TEST_TITLE
 from suite.spec import key
 from suite.store import read_runs
 from suite.verdict import compare
@@ -46,6 +48,7 @@ PAGES = {  # screenshot name -> (URL path, title)
     "studies": ("studies", "Studies"),
 }
 WAIT_S = 60
+VEGA_CHART = '[data-testid="stVegaLiteChart"]'
 
 
 def _free_port() -> int:
@@ -66,6 +69,21 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     pytest.fail(f"suite dashboard did not answer on {url} within {WAIT_S} s:\n{log.read_text()}")
+
+
+def _choose_variant(driver, label: str) -> None:
+    """Pick ``label`` in the Variant page's selectbox, typing it as a user would (the page then shows what only
+    that variant has, which the caller waits for)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    select = '[data-testid="stMain"] [data-testid="stSelectbox"] input'
+    WebDriverWait(driver, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, select))
+    box = driver.find_element(By.CSS_SELECTOR, select)
+    box.click()
+    box.send_keys(label)
+    box.send_keys(Keys.ENTER)
 
 
 def _save(driver, tmp_path: Path, name: str) -> Path:
@@ -125,6 +143,20 @@ def test_dashboard_renders_the_grid_in_chromium(tmp_path):
                     lambda d, title=title: d.find_elements(By.TAG_NAME, "h1")
                     and d.find_element(By.TAG_NAME, "h1").text == title
                 )
+                if name == "variant":  # a U-Net variant on shapes: per-image values and a test split
+                    _choose_variant(driver, key("unet+se") + "  ·  shapes")
+                    WebDriverWait(driver, WAIT_S).until(
+                        lambda d: len(d.find_elements(By.CSS_SELECTOR, VEGA_CHART)) >= 5  # per fold, image x 2, curves x 2
+                        and "validation images under the baseline and the variant" in d.find_element(By.TAG_NAME, "body").text
+                        and TEST_TITLE in d.find_element(By.TAG_NAME, "body").text
+                    )
+                    heading = next(h for h in driver.find_elements(By.TAG_NAME, "h3") if h.text == "Per image")
+                    driver.execute_script("arguments[0].scrollIntoView();", heading)
+                    per_image = driver.find_elements(By.CSS_SELECTOR, VEGA_CHART)[1:3]
+                    assert all(chart.size["height"] > 200 and chart.size["width"] > 200 for chart in per_image)
+                    time.sleep(1.0)
+                    assert _save(driver, tmp_path, "variant-per-image").stat().st_size > 10_000
+                    driver.execute_script("arguments[0].scrollIntoView();", driver.find_element(By.TAG_NAME, "h1"))
                 if name == "across":  # autorank's critical-difference diagram, drawn by matplotlib
                     WebDriverWait(driver, WAIT_S).until(
                         lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')

@@ -13,16 +13,19 @@ checks.
 Importing this package imports every baseline file, which registers it.
 """
 
+from suite.baselines._arguments import DATA_ARGS, baseline_defaults
 from suite.baselines._catalog import PointCatalog
 from suite.baselines._layout import NCHW, NHWC, Layout, Tokens
 from suite.baselines._points import Point, PointsMixin
-from suite.baselines._slots import SLOT_MODES, Slot
+from suite.baselines._slots import SLOT_MODES, Gate, Slot
 from suite.registry import BASELINES
 
 from suite.baselines import resnet, resunet, swin, unet, vit  # noqa: E402,F401,I001  (registers on import)
 
 __all__ = [
     "BASELINES",
+    "DATA_ARGS",
+    "Gate",
     "NCHW",
     "NHWC",
     "SLOT_MODES",
@@ -32,4 +35,5 @@ __all__ = [
     "PointsMixin",
     "Slot",
     "Tokens",
+    "baseline_defaults",
 ]

@@ -9,6 +9,8 @@ Small images (``image_size <= 64``, e.g. CIFAR's 32 px) get the CIFAR stem of th
 after creation; their reference is the same replacement applied to ``timm.create_model(name)``.
 ``width`` (64 in the paper) is the first stage's channel count, doubled at each later stage (timm's
 ``channels``; the stem keeps timm's 64); 16 keeps CPU runs to seconds per epoch on small images.
+``widths`` sets the four stages one by one (timm's ``channels`` as given), which a capacity-matched
+control uses to reach a parameter count.
 
 Points: ``stem`` (after the stem), ``stageK`` (after ResNet stage K) and ``blocksK`` (inside every
 residual block of stage K, before the residual addition). ``blocksK`` fills the block's ``se``
@@ -27,6 +29,7 @@ from suite.baselines._catalog import PointCatalog
 from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._points import PointsMixin
 from suite.baselines._slots import Slot
+from suite.baselines._widths import check_widths, doubling, stage_ladder
 from suite.registry import BASELINES
 
 # name -> (residual block, blocks per stage), as in timm's resnet18 / resnet34 / resnet50 entries.
@@ -89,9 +92,10 @@ class SlottedResNet(PointsMixin, ResNet):
         return x
 
 
-def width_kwargs(width: int) -> dict:
-    """timm ``ResNet`` arguments for a network whose first stage has ``width`` channels."""
-    return {"channels": tuple(width * 2**k for k in range(4))}
+def width_kwargs(width: int, widths: tuple | None = None) -> dict:
+    """timm ``ResNet`` arguments for a network whose first stage has ``width`` channels, doubled at each
+    later stage, or whose stages have ``widths``."""
+    return {"channels": tuple(widths or doubling(width, len(STAGES)))}
 
 
 def reference_resnet(name: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> ResNet:
@@ -103,9 +107,12 @@ def reference_resnet(name: str, num_classes: int, in_channels: int, image_size: 
 def _register(name: str) -> None:
     block, layers = ARCHITECTURES[name]
 
-    def build(task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> SlottedResNet:
+    def build(
+        task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64, widths: tuple | None = None
+    ) -> SlottedResNet:
         check_build_args(name, task, in_channels, image_size, min_size=MIN_IMAGE_SIZE, size_hint=MIN_SIZE_HINT)
         check_positive_int(name, "width", width, "channels of the first stage: 64 in the paper, 16 for CPU runs")
+        check_widths(name, widths, len(STAGES))
         return build_model_with_cfg(
             SlottedResNet,
             name,
@@ -115,7 +122,7 @@ def _register(name: str) -> None:
             num_classes=num_classes,
             in_chans=in_channels,
             cifar_stem=image_size <= CIFAR_STEM_MAX_SIZE,
-            **width_kwargs(width),
+            **width_kwargs(width, widths),
         )
 
     def reference(task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> ResNet:
@@ -123,7 +130,7 @@ def _register(name: str) -> None:
 
     build.__doc__ = (
         f"timm {name}; CIFAR stem when image_size <= {CIFAR_STEM_MAX_SIZE}; "
-        "``width``: channels of the first stage (64 in the paper)."
+        "``width``: channels of the first stage (64 in the paper); ``widths``: the four stages' channels."
     )
     BASELINES.register(
         name,
@@ -136,6 +143,7 @@ def _register(name: str) -> None:
         f"conv1 -> 3x3 stride-1 conv and maxpool -> Identity when image_size <= {CIFAR_STEM_MAX_SIZE}",
         reference_model=reference,
         smoke=dict(image_size=32, width=16),
+        widths=stage_ladder(len(STAGES)),
     )(build)
 
 

@@ -34,6 +34,7 @@ from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._points import PointsMixin
 from suite.baselines._slots import Slot
 from suite.errors import SuiteError
+from suite.baselines._widths import WidthLadder
 from suite.registry import BASELINES
 
 ENCODER = "resnet34"
@@ -150,6 +151,13 @@ def reference_resunet(
     reference='smp.Unet("resnet34", encoder_weights=None, in_channels=..., classes=..., decoder_channels=...)',
     reference_model=reference_resunet,
     smoke=dict(image_size=32, decoder_channels=(32, 16, 16, 8, 8)),
+    # the (pretrained) encoder stays ResNet-34; a capacity control widens the decoder, deepest block first
+    widths=WidthLadder(
+        multiples=(1,) * len(DECODER),
+        fine_order=tuple(range(len(DECODER))),
+        read=lambda kwargs: tuple(kwargs["decoder_channels"]),
+        write=lambda coords: {"decoder_channels": tuple(coords)},
+    ),
 )
 def resunet(
     task: str,

@@ -9,6 +9,10 @@ for the input: at ``image_size > 64`` the 224 px setting (4 px patches, 7x7 wind
 
 Points ``stage1`` .. ``stage4`` sit after each stage; timm's stages carry channels-last maps
 ``(B, H, W, C)``, which modules see as NCHW through the nhwc adapter.
+
+``embed_dim`` (a multiple of 3, the first stage's heads; doubled at each stage) and ``mlp_dims`` (each
+stage's MLP hidden width, default 4 x the stage's width) make the network wider; a capacity-matched
+control uses them to reach a parameter count.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ from timm.models.swin_transformer import SwinTransformer
 from torch import nn
 
 from suite.baselines._catalog import PointCatalog
-from suite.baselines._checks import check_build_args
+from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._layout import NHWC
 from suite.baselines._points import PointsMixin
 from suite.baselines._slots import Slot
+from suite.baselines._widths import WidthLadder, check_widths, doubling
+from suite.errors import SuiteError
 from suite.registry import BASELINES
 
 TIMM_NAME = "swin_tiny_patch4_window7_224"
-TINY = dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24))  # as in timm's entry
+HEADS = (3, 6, 12, 24)
+TINY = dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=HEADS)  # as in timm's entry
+MLP_RATIO = 4  # timm's default: each MLP's hidden width is 4 x its stage's width
 SMALL_IMAGE_MAX_SIZE = 64  # images up to this size use 2 px patches and 4x4 windows
 STAGES = tuple(f"stage{k}" for k in range(1, 5))
 
@@ -69,6 +77,23 @@ def reference_swin(task: str, num_classes: int, in_channels: int, image_size: in
     )
 
 
+def mlp_ratios(embed_dim: int, mlp_dims: tuple | None) -> float | tuple[float, ...]:
+    """timm's ``mlp_ratio`` (one per stage) for MLPs of ``mlp_dims`` hidden units (timm takes ``int(dim * ratio)``)."""
+    if mlp_dims is None:
+        return MLP_RATIO
+    return tuple((hidden + 0.5) / width for hidden, width in zip(mlp_dims, doubling(embed_dim, len(STAGES))))
+
+
+def _read_widths(kwargs: dict) -> tuple[int, ...]:
+    widths = doubling(kwargs["embed_dim"], len(STAGES))
+    return (kwargs["embed_dim"], *(kwargs["mlp_dims"] or tuple(MLP_RATIO * w for w in widths)))
+
+
+def _write_widths(coords: tuple[int, ...]) -> dict:
+    plain = _read_widths({"embed_dim": coords[0], "mlp_dims": None})
+    return {"embed_dim": coords[0]} if coords == plain else {"embed_dim": coords[0], "mlp_dims": tuple(coords[1:])}
+
+
 @BASELINES.register(
     "swin_tiny",
     catalog=CATALOG,
@@ -79,12 +104,32 @@ def reference_swin(task: str, num_classes: int, in_channels: int, image_size: in
     f"patch_size=2 and window_size=4 when image_size <= {SMALL_IMAGE_MAX_SIZE}",
     reference_model=reference_swin,
     smoke=dict(image_size=32),
+    widths=WidthLadder(multiples=(HEADS[0], 1, 1, 1, 1), fine_order=(4, 3, 2, 1), read=_read_widths, write=_write_widths),
 )
-def swin_tiny(task: str, num_classes: int, in_channels: int, image_size: int) -> SlottedSwin:
-    """Swin-T sized for the input: 2 px patches and 4x4 windows up to 64 px, else 4 px and 7x7."""
+def swin_tiny(
+    task: str,
+    num_classes: int,
+    in_channels: int,
+    image_size: int,
+    embed_dim: int = TINY["embed_dim"],
+    mlp_dims: tuple | None = None,
+) -> SlottedSwin:
+    """Swin-T sized for the input: 2 px patches and 4x4 windows up to 64 px, else 4 px and 7x7;
+    ``embed_dim``: the first stage's width (96); ``mlp_dims``: each stage's MLP hidden width."""
     settings = input_settings(image_size)
     multiple = settings["patch_size"] * 8
     check_build_args("swin_tiny", task, in_channels, image_size, multiple, "patches, then three 2x patch merges")
+    check_positive_int("swin_tiny", "embed_dim", embed_dim, "the first stage's width, 96 in the paper")
+    if embed_dim % HEADS[0]:
+        raise SuiteError(f"swin_tiny embed_dim must be a multiple of {HEADS[0]} (the first stage's heads), got {embed_dim}")
+    check_widths("swin_tiny", mlp_dims, len(STAGES))
     return build_model_with_cfg(
-        SlottedSwin, TIMM_NAME, pretrained=False, num_classes=num_classes, in_chans=in_channels, **TINY, **settings
+        SlottedSwin,
+        TIMM_NAME,
+        pretrained=False,
+        num_classes=num_classes,
+        in_chans=in_channels,
+        **{**TINY, "embed_dim": embed_dim},
+        mlp_ratio=mlp_ratios(embed_dim, mlp_dims),
+        **settings,
     )

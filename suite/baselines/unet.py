@@ -4,7 +4,8 @@ Paper: Ronneberger et al., "U-Net: Convolutional Networks for Biomedical Image S
 arXiv:1505.04597. Double 3x3 conv blocks, four 2x2 max-pool downsamplings, four 2x2 transposed-conv
 upsamplings that halve the channels, skips concatenated, a 1x1 head. Ours differs from the paper as
 most reimplementations do: padded convolutions (output size = input size, no cropping) and
-BatchNorm after each convolution; ``width`` (64 in the paper) scales every stage.
+BatchNorm after each convolution; ``width`` (64 in the paper) scales every stage, and ``widths`` sets
+each of the five stages on its own (a capacity-matched control uses it to reach a parameter count).
 
 Points are numbered by resolution: ``encK``, ``skipK`` and ``decK`` work at stride ``2**(K-1)``
 (``enc5`` is the bottleneck at stride 16). ``encK``/``decK`` take attention modules after the block
@@ -26,6 +27,7 @@ from suite.baselines._catalog import PointCatalog
 from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._points import PointsMixin
 from suite.baselines._slots import Slot
+from suite.baselines._widths import check_widths, doubling, stage_ladder
 from suite.registry import BASELINES
 
 DEPTH = 5  # encoder blocks, the last one is the bottleneck
@@ -68,9 +70,9 @@ class UNet(PointsMixin, nn.Module):
 
     catalog = CATALOG
 
-    def __init__(self, in_channels: int = 3, num_classes: int = 1, width: int = 64):
+    def __init__(self, in_channels: int = 3, num_classes: int = 1, width: int = 64, widths: tuple | None = None):
         super().__init__()
-        widths = [width * 2**k for k in range(DEPTH)]
+        widths = list(widths or doubling(width, DEPTH))
         self.encoder = nn.ModuleList(
             DoubleConv(c_in, c_out) for c_in, c_out in zip([in_channels, *widths[:-1]], widths)
         )
@@ -130,9 +132,14 @@ class UNet(PointsMixin, nn.Module):
     arxiv="1505.04597",
     reference="suite.baselines.unet.UNet(in_channels, num_classes, width): no library ships a backbone-free U-Net",
     smoke=dict(image_size=32, width=8),
+    widths=stage_ladder(DEPTH),
 )
-def unet(task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> UNet:
-    """Classic U-Net; ``width``: channels of the first block (64 in the paper; 16 or 32 for small runs)."""
+def unet(
+    task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64, widths: tuple | None = None
+) -> UNet:
+    """Classic U-Net; ``width``: channels of the first block (64 in the paper; 16 or 32 for small runs);
+    ``widths``: the channels of each of the five blocks, shallow to deep (set, it replaces ``width``)."""
     check_build_args("unet", task, in_channels, image_size, 2 ** (DEPTH - 1), "four 2x poolings")
     check_positive_int("unet", "width", width, "channels of the first block: 64 in the paper, 16 or 32 for small runs")
-    return UNet(in_channels, num_classes, width)
+    check_widths("unet", widths, DEPTH)
+    return UNet(in_channels, num_classes, width, widths)

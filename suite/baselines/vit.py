@@ -5,7 +5,8 @@ Scale", arXiv:2010.11929; the Tiny and Small sizes are DeiT's (arXiv:2012.12877)
 timm's ``VisionTransformer`` with the ``vit_tiny_patch16_224`` / ``vit_small_patch16_224`` settings,
 built through timm's ``build_model_with_cfg`` and randomly initialised. ``img_size`` is the input
 size; the patch is 16 px, or 4 px when ``image_size <= 64`` so that a 32 px image still gives an 8x8
-grid of tokens.
+grid of tokens. ``embed_dim`` (a multiple of the heads) and ``mlp_dim`` (the MLP's hidden width, default
+4 x ``embed_dim``) make the network wider; a capacity-matched control uses them to reach a parameter count.
 
 Points ``block0`` .. ``block10`` sit after each transformer block but the last. The tokens there are
 ``(B, 1 + H*W, C)``; modules see the patch tokens as a ``(B, C, H, W)`` map through the tokens
@@ -22,13 +23,16 @@ from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
 from suite.baselines._catalog import PointCatalog
-from suite.baselines._checks import check_build_args
+from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._layout import Tokens
 from suite.baselines._points import PointsMixin
 from suite.baselines._slots import Slot
+from suite.baselines._widths import WidthLadder
+from suite.errors import SuiteError
 from suite.registry import BASELINES
 
 DEPTH = 12
+MLP_RATIO = 4  # timm's default: the MLP's hidden width is 4 x embed_dim
 # baseline -> (timm entry, embedding width, attention heads), as in timm's entries.
 SIZES = {
     "vit_tiny": ("vit_tiny_patch16_224", 192, 3),
@@ -73,6 +77,19 @@ class SlottedViT(PointsMixin, VisionTransformer):
         return self.norm(x)
 
 
+def mlp_ratio(embed_dim: int, mlp_dim: int | None) -> float:
+    """timm's ``mlp_ratio`` for an MLP of ``mlp_dim`` hidden units (timm takes ``int(embed_dim * ratio)``)."""
+    return MLP_RATIO if mlp_dim is None else (mlp_dim + 0.5) / embed_dim
+
+
+def _check_widths(name: str, embed_dim: int, heads: int, mlp_dim: int | None) -> None:
+    check_positive_int(name, "embed_dim", embed_dim, f"token width, a multiple of the {heads} heads")
+    if embed_dim % heads:
+        raise SuiteError(f"{name} embed_dim must be a multiple of its {heads} attention heads, got {embed_dim}")
+    if mlp_dim is not None:
+        check_positive_int(name, "mlp_dim", mlp_dim, f"the MLP's hidden width, default {MLP_RATIO} x embed_dim")
+
+
 def _register(name: str) -> None:
     timm_name, embed_dim, heads = SIZES[name]
 
@@ -84,9 +101,17 @@ def _register(name: str) -> None:
             in_chans=in_channels,
         )
 
-    def build(task: str, num_classes: int, in_channels: int, image_size: int) -> SlottedViT:
+    def build(
+        task: str,
+        num_classes: int,
+        in_channels: int,
+        image_size: int,
+        embed_dim: int = embed_dim,
+        mlp_dim: int | None = None,
+    ) -> SlottedViT:
         patch = patch_size_for(image_size)
         check_build_args(name, task, in_channels, image_size, patch, f"{patch} px patches at this size")
+        _check_widths(name, embed_dim, heads, mlp_dim)
         return build_model_with_cfg(
             SlottedViT,
             timm_name,
@@ -94,6 +119,7 @@ def _register(name: str) -> None:
             embed_dim=embed_dim,
             depth=DEPTH,
             num_heads=heads,
+            mlp_ratio=mlp_ratio(embed_dim, mlp_dim),
             **settings(num_classes, in_channels, image_size),
         )
 
@@ -111,6 +137,12 @@ def _register(name: str) -> None:
         f"patch_size=4 if image_size <= {SMALL_IMAGE_MAX_SIZE} else 16, num_classes=..., in_chans=...)",
         reference_model=reference,
         smoke=dict(image_size=32),
+        widths=WidthLadder(
+            multiples=(heads, 1),
+            fine_order=(1,),
+            read=lambda kwargs: (kwargs["embed_dim"], kwargs["mlp_dim"] or MLP_RATIO * kwargs["embed_dim"]),
+            write=lambda coords: {"embed_dim": coords[0], "mlp_dim": coords[1]},
+        ),
     )(build)
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import fnmatch
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.tree import Tree
 
-from suite.baselines import BASELINES
+from suite._arguments import show_value
+from suite.baselines import BASELINES, baseline_defaults
 from suite.kinds import KINDS
 from suite.modules import MODULES, module_defaults
+from suite.plugins import origin_label
 
 
 def _format_kwargs(kwargs: dict, separator: str = ", ") -> str:
@@ -38,7 +42,7 @@ def modules_table(pattern: str) -> Table:
     counts = {kind: sum(e.meta["kind"] == kind for e in entries) for kind in KINDS}
     per_kind = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
     table = Table(title=f"Modules ({len(entries)} of {len(MODULES)} matching {pattern!r}: {per_kind})")
-    _add_columns(table, ("module", "kind", "modes", "arXiv"), ("paper", "default arguments"))
+    _add_columns(table, ("module", "kind", "modes", "arXiv", "origin"), ("paper", "default arguments"))
     for entry in entries:
         kind = entry.meta["kind"]
         paper = entry.meta.get("paper") or "-"
@@ -49,6 +53,7 @@ def modules_table(pattern: str) -> Table:
             kind,
             " | ".join(KINDS[kind].modes),
             entry.meta.get("arxiv") or "-",
+            origin_label(entry.name),
             paper,
             _format_kwargs(module_defaults(entry.name)),
         )
@@ -77,7 +82,10 @@ def sets_table(pattern: str) -> Table:
 
 def baselines_table(pattern: str) -> Table:
     table = Table(title=f"Baselines ({len(BASELINES.list(pattern))} of {len(BASELINES)} matching {pattern!r})")
-    _add_columns(table, ("baseline", "tasks", "points"), ("groups", "default points per module kind", "paper"))
+    _add_columns(
+        table, ("baseline", "tasks", "points"),
+        ("groups", "default points per module kind", "arguments (e.g. unet(width=18))", "paper"),
+    )
     for entry in BASELINES.entries(pattern):
         catalog = entry.meta["catalog"]
         table.add_row(
@@ -86,6 +94,7 @@ def baselines_table(pattern: str) -> Table:
             str(len(catalog.names)),
             ", ".join(f"{group} ({len(points)})" for group, points in catalog.groups.items()) or "-",
             "; ".join(f"{kind}: {points}" for kind, points in catalog.defaults.items()) or "-",
+            ", ".join(f"{k}={show_value(v)}" for k, v in baseline_defaults(entry.name).items()) or "-",
             _paper(entry.meta),
         )
     return table
@@ -141,7 +150,11 @@ def print_inspection(console: Console, report: dict) -> None:
     )
     if report["placements"]:
         console.print(placements_table(report["placements"]))
+    for tree in composite_trees(report["placements"]):
+        console.print(tree)
     console.print(cost_table(report, size))
+    if "capacity_control" in report:
+        console.print(f"capacity control: {escape(report['capacity_control']['summary'])}")
 
 
 def placements_table(placements: list[dict]) -> Table:
@@ -155,6 +168,38 @@ def placements_table(placements: list[dict]) -> Table:
             _format_kwargs(p["hparams"], "\n"), f"{p['params']:,}",
         )
     return table
+
+
+def composite_trees(placements: list[dict]) -> list[Tree]:
+    """One tree per composite insertion: its members, how they combine, their resolved arguments and
+    parameters, as built at its first point."""
+    trees, seen = [], set()
+    for p in placements:
+        if not p.get("tree") or p["module"] in seen:
+            continue
+        seen.add(p["module"])
+        points = [q["point"] for q in placements if q["module"] == p["module"] and q["mode"] == p["mode"]]
+        tree = Tree(
+            f"[bold]{escape(p['module'])}[/bold] ({p['mode']}, at {', '.join(points)}; "
+            f"as built at {p['point']}, {p['channels']} channels)"
+        )
+        _grow(tree, p["tree"])
+        trees.append(tree)
+    return trees
+
+
+def _grow(parent: Tree, node: dict) -> None:
+    params = f"{node['params']:,} params"
+    if "module" in node:
+        parent.add(f"{node['module']}  {escape(_format_kwargs(node['hparams']))}  ({params})")
+        return
+    if node["op"] == "serial":
+        label = "serial: each member on the previous one's output"
+    else:
+        label = f"parallel: every member on the same input, merged by {node['fusion']}"
+    branch = parent.add(f"{label} ({params})")
+    for member in node["members"]:
+        _grow(branch, member)
 
 
 def cost_table(report: dict, size: str) -> Table:

@@ -52,6 +52,12 @@ TrainFractionOption = typer.Option(
     help="Small-data trial: train on these shares of each fold's training part, e.g. 0.1,0.25,0.5,1 (nested subsets, "
     "stratified by class, from the split seed; the validation fold is never touched). One grid per fraction.",
 )
+ControlOption = typer.Option(
+    None,
+    help="capacity: also train, per variant, its baseline widened to the variant's size (±2%) and compare the variant "
+    "with it too (a second verdict: holds, and beyond capacity).",
+)
+MatchOption = typer.Option(None, help="What the capacity control matches: params (default) or gmacs.")
 DryRunOption = typer.Option(False, "--dry-run", help="Print the study's size and time estimate, then stop (nothing trains).")
 
 

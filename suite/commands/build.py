@@ -16,11 +16,6 @@ from rich.console import Console
 
 from suite.errors import SuiteError
 
-# Input size a baseline is built at when none is given, per task (ImageNet-style for classification).
-DEFAULT_IMAGE_SIZE = {"cls": 224, "seg": 256}
-# Output classes when none are given: ImageNet's 1000 for classification, 1 foreground logit for segmentation.
-DEFAULT_NUM_CLASSES = {"cls": 1000, "seg": 1}
-
 INSPECT_HELP = "\n\n".join(
     [
         "Build SPEC and show its canonical form, where each module went, params, GMACs and latency.",
@@ -28,8 +23,9 @@ INSPECT_HELP = "\n\n".join(
         "3 input channels. GMACs are counted at batch 1 (1 fused multiply-add = 1 MAC); the element-wise ops they "
         "leave out (the multiplies and sigmoids of attention gates) are counted apart, in millions.",
         "--json prints one object with the keys: spec (canonical), task, image_size, in_channels, num_classes, "
-        "baseline_kwargs, input_shape [N, C, H, W], placements (list of module, kind, point, mode, channels, "
-        "in_channels, stride, layout, hparams, params), params, baseline_params, params_added, params_added_pct, "
+        "baseline_kwargs (the baseline's build arguments: --width under the spec's own, e.g. unet(width=18)), "
+        "input_shape [N, C, H, W], placements (list of module, kind, point, mode, channels, in_channels, stride, "
+        "layout, hparams, params, tree: a composite's members, fusion and params, else null), params, baseline_params, params_added, params_added_pct, "
         "gmacs, baseline_gmacs, gmacs_added, unsupported (uncounted op -> calls), elementwise_mops, "
         "baseline_elementwise_mops, elementwise_mops_added (millions of element-wise ops, one per output element "
         "of each pointwise op and softmax; not in gmacs), latency and throughput "
@@ -57,6 +53,7 @@ def list_command(
     pattern: str = typer.Option("*", "--pattern", "-p", help="Only names matching this glob, e.g. 'res*' or 'dec*'."),
 ) -> None:
     """List registered baselines, modules, the variant sets of variants/, or the insertion points of one baseline."""
+    from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES, default_task
     from suite.commands import _build_tables
 
     console = Console()
@@ -97,8 +94,10 @@ def inspect_command(
         help="Batch size of the throughput measurement (default: cpu 8, cuda 64; 0 skips it).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (keys above) instead of tables."),
+    control: str = typer.Option(None, "--control", help="capacity: also find the baseline widened to this variant's size (what suite run --control capacity trains)."),
+    match: str = typer.Option("params", "--match", help="What the capacity control matches: params or gmacs."),
 ) -> None:
-    from suite.build import baseline_spec, build_variant
+    from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES, baseline_spec, build_variant, default_task
     from suite.cost import measure_cost
     from suite.device import resolve_device
 
@@ -124,16 +123,29 @@ def inspect_command(
         "image_size": image_size,
         "in_channels": in_channels,
         "num_classes": num_classes,
-        "baseline_kwargs": baseline_kwargs,
+        "baseline_kwargs": built.baseline_kwargs,
         "placements": [asdict(placement) for placement in built.placements],
         **cost.to_dict(),
     }
+    if control is not None:
+        report["capacity_control"] = _capacity_control(control, match, built, build_args, baseline_kwargs)
     if as_json:
         typer.echo(json.dumps(report, default=str))
     else:
         from suite.commands import _build_tables
 
         _build_tables.print_inspection(Console(), report)
+
+
+def _capacity_control(control: str, match: str, built, build_args: tuple, baseline_kwargs: dict) -> dict:
+    from suite.capacity import match_capacity
+
+    if control != "capacity":
+        raise SuiteError(f"unknown --control {control!r}; the control suite builds is: capacity")
+    if built.spec.is_baseline or not built.spec.insertions:
+        raise SuiteError(f"{built.key} has no module, so it needs no capacity control; inspect a variant such as unet+se")
+    found = match_capacity(built.key, *build_args, model_kwargs=baseline_kwargs, measure=match)
+    return {**found.to_dict(), "gap": found.gap, "summary": found.describe()}
 
 
 def _check_fits(spec: str, build_args: tuple, baseline_kwargs: dict, device, batch: int | None) -> None:
@@ -152,9 +164,3 @@ def _check_fits(spec: str, build_args: tuple, baseline_kwargs: dict, device, bat
     doing = f"to measure at {image_size} px, batch {batch}"
     check_fits(spec, need, str(device), doing, "--image-size or --throughput-batch")
 
-
-def default_task(baseline: str) -> str:
-    """The first task a baseline supports (``unet`` -> seg, ``resnet18`` -> cls)."""
-    from suite.baselines import BASELINES
-
-    return BASELINES.entry(baseline).meta["tasks"][0]

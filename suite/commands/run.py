@@ -67,6 +67,8 @@ class GridProgress:
             f"{len(grid.jobs) // (len(grid.specs) * grid.manifest.k)} seeds = {len(grid.jobs)} runs; "
             f"{stored} already in the store, {todo} to train"
         )
+        for match in grid.controls:
+            console.print(f"capacity control of {compact(match.variant)}: {match.describe()}")
         self.grid_task = self.progress.add_task(f"grid {where}", total=todo, status="")
 
     def on_progress(self, job: Job, info: dict) -> None:
@@ -216,11 +218,12 @@ def _summarize(outcome: GridOutcome) -> None:
     ``suite compare --study`` shows them."""
     from suite.commands.compare import print_report
     from suite.reports.model import build_report
-    from suite.store import read_calibrations, read_runs
+    from suite.store import read_calibrations, read_controls, read_runs
 
-    runs = read_runs(outcome.store_path, status=None, dataset=outcome.grid.dataset)
-    calibrations = read_calibrations(outcome.store_path)
-    print_report(console, build_report(runs, study=outcome.study, calibrations=calibrations))
+    path = outcome.store_path
+    runs = read_runs(path, status=None, dataset=outcome.grid.dataset)
+    report = build_report(runs, study=outcome.study, calibrations=read_calibrations(path), controls=read_controls(path))
+    print_report(console, report)
     console.print(
         f"store: {outcome.store_path}  (study {outcome.study.name}: suite compare --study {outcome.study.name}; "
         "suite report / suite dashboard read it too)"
@@ -256,6 +259,8 @@ def register(app: typer.Typer) -> None:
         retry_failed: bool = opt.RetryFailedOption,
         train_fraction: Optional[str] = opt.TrainFractionOption,
         dry_run: bool = opt.DryRunOption,
+        control: Optional[str] = opt.ControlOption,
+        match: Optional[str] = opt.MatchOption,
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
 
@@ -268,8 +273,9 @@ def register(app: typer.Typer) -> None:
             executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
         )
         options = opt.given(
-            dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile
-        )
+            dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile,
+            control=control, match=match,
+        )  # fmt: skip
         overrides = opt.recipe_overrides(epochs, batch_size, lr, image_size, set_)
         fractions = parse_fractions(train_fraction)
         kind = "grid" if train_fraction is None else "fractions"

@@ -104,6 +104,7 @@ def register(app: typer.Typer) -> None:
         """Train every subset of the spec's insertions: main effects, interactions and leave-one-out drops."""
         from suite.executors import job_device
         from suite.grid import GridRequest
+        from suite.spec import parse
         from suite.studies.ablation import factors_of, subset_specs
         from suite.studies.plan import StudyRequest, parse_fractions
 
@@ -114,7 +115,7 @@ def register(app: typer.Typer) -> None:
         baseline, factors = factors_of(spec)
         subsets = subset_specs(baseline, factors)
         request = GridRequest(
-            variants=subsets[1:],
+            variants=subsets if not parse(subsets[0]).is_baseline else subsets[1:],  # unet(width=18) is a variant
             **opt.given(dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile),
             overrides=opt.recipe_overrides(epochs, batch_size, lr, image_size, set_),
             device=job_device(device, runner),

@@ -1,7 +1,8 @@
 """Self-contained HTML report: one file with inline CSS and inline SVG plots (no scripts, no CDN).
 
 Per dataset and metric: the verdict table, a forest plot of the gains with their CIs and the ±delta
-band, and a gain-versus-parameters plot; then the statistics used and the provenance of the runs.
+band, and a gain-versus-parameters plot; the statistics used; every validation metric, per-image
+percentiles and the official test split (apart from the verdict); then the provenance of the runs.
 """
 
 from __future__ import annotations
@@ -10,12 +11,21 @@ from html import escape
 
 from suite.reports import _format, _study_text, _svg
 from suite.reports._common import (
+    PER_IMAGE_TITLE,
+    TEST_NOTE,
+    TEST_TITLE,
+    VALIDATION_NOTE,
+    VALIDATION_TITLE,
     counts_text,
+    implementation_lines,
+    per_image_note,
+    per_image_table,
     provenance_lines,
     row_cells,
     scope_text,
     statistics_lines,
     table_header,
+    values_table,
 )
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.study_model import StudyView
@@ -24,6 +34,7 @@ from suite.reports.style import style
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; color: #1f2328; max-width: 1240px; margin: 2em auto; padding: 0 1em; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #d0d7de; }
+h3 { font-size: 1.05em; margin-top: 1.4em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 13px; }
 th, td { padding: 4px 7px; border-bottom: 1px solid #d0d7de; text-align: right; }
 td { white-space: nowrap; }
@@ -46,7 +57,7 @@ def _badge(comp, text: str) -> str:
 
 def _table(section: Section) -> list[str]:
     metric = section.metric
-    header = table_header(metric)
+    header = table_header(metric, section.has_capacity)
     verdict_column = header.index("verdict") - 1  # among the cells after the variant name
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     rows = [f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>']
@@ -58,15 +69,27 @@ def _table(section: Section) -> list[str]:
             f"<td>{escape(mean)}</td>" + "<td></td>" * (len(header) - 3) + "</tr>"
         )
         for comp in setting.comparisons:
-            cells = [f"<td>{escape(c)}</td>" for c in row_cells(comp)]
-            cells[verdict_column] = f'<td class="verdict">{_badge(comp, row_cells(comp)[verdict_column])}</td>'
+            text = row_cells(comp, section.has_capacity)
+            cells = [f"<td>{escape(c)}</td>" for c in text]
+            cells[verdict_column] = f'<td class="verdict">{_badge(comp, text[verdict_column])}</td>'
             reason = f' title="{escape(comp.reason)}"' if comp.reason else ""
             rows.append(f"<tr{reason}><td><code>{escape(comp.variant)}</code></td>" + "".join(cells) + "</tr>")
     rows.append("</tbody></table></div>")
     return rows
 
 
-def _section(section: Section) -> list[str]:
+def _plain_table(title: str, table: tuple[list[str], list[list[str]]], note: str) -> list[str]:
+    header, rows = table
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    return [
+        f"<h3>{escape(title)}</h3>",
+        f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>',
+        f'<p class="notes">{escape(note)}</p>',
+    ]
+
+
+def _section(section: Section, report: Report) -> list[str]:
     parts = [f"<h2>{escape(section.title)}</h2>", *_table(section)]
     refused = [c for c in section.comparisons if c.reason is not None]
     if refused:
@@ -89,9 +112,14 @@ def _section(section: Section) -> list[str]:
             "<figcaption>Gain (95% CI) against parameters added, in % of the baseline's parameters.</figcaption>",
             "</figure>",
         ]
-    parts.append(
-        '<ul class="notes">' + "".join(f"<li>{escape(line)}</li>" for line in statistics_lines(section)) + "</ul>"
-    )
+    notes = statistics_lines(section) + implementation_lines(section, report)
+    parts.append('<ul class="notes">' + "".join(f"<li>{escape(line)}</li>" for line in notes) + "</ul>")
+    if section.validation:
+        parts += _plain_table(VALIDATION_TITLE, values_table(section.validation), VALIDATION_NOTE)
+    if section.per_image:
+        parts += _plain_table(f"{PER_IMAGE_TITLE} · {section.metric}", per_image_table(section), per_image_note(section))
+    if section.test:
+        parts += _plain_table(TEST_TITLE, values_table(section.test), TEST_NOTE)
     return parts
 
 
@@ -157,7 +185,7 @@ def render(report: Report) -> str:
     if not report.sections:
         parts.append(f"<p>No variant has runs to compare yet; {escape(MAKE_RUNS)}.</p>")
     for section in report.sections:
-        parts += _section(section)
+        parts += _section(section, report)
     if report.study is not None:
         parts += _study(report.study)
     parts.append("<h2>Provenance</h2><table><tbody>")

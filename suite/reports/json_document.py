@@ -17,7 +17,8 @@ from suite.reports.study_model import StudyView
 from suite.studies.calibrate import Calibration
 from suite.verdict import Comparison
 
-SCHEMA_VERSION = "2.1"  # 2.1: the study a report was built for, with its own tables
+SCHEMA_VERSION = "2.2"  # 2.1: the study a report was built for, with its own tables; 2.2: every metric,
+# the official test split and per-image percentiles per section
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "report_schema.json"
 
 
@@ -41,6 +42,10 @@ def to_document(report: Report) -> dict:
                     {"baseline": s.baseline, "label": s.label, "calibration": _calibration(s.calibration)}
                     for s in section.settings
                 ],
+                "validation_metrics": [row.to_dict() for row in section.validation],
+                "test_results": [row.to_dict() for row in section.test],
+                "per_image": [item.to_dict() for item in section.per_image],
+                "scoring": section.scoring,
             }
             for section in report.sections
         ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from suite import _stats
 from suite.metric_catalog import metric_info
 from suite.reports import _format, _study_text
-from suite.reports._common import family_text, provenance_lines, scope_text
+from suite.reports._common import capacity_lines, family_text, provenance_lines, scope_text
 from suite.reports.model import Report, Section
 from suite.reports.study_model import StudyView
 from suite.reports.style import VERDICT_STYLES, style
@@ -65,9 +65,11 @@ def _caption(section: Section, report: Report) -> str:
     devices = ", ".join(report.provenance["devices"]) or "not recorded"
     commits = ", ".join(report.provenance["git_commits"]) or "not recorded"
     marks = ", ".join(f"{s.latex} {escape(label)}" for label, s in VERDICT_STYLES.items())
+    versions = ", ".join(report.provenance.get("metric_packages", {}).get(info.package) or []) or "version not recorded"
+    computed = f"{escape(info.label)}: {escape(info.implementation)} ({escape(info.package)} {escape(versions)}). " if info.implementation else ""
     return (
         f"{escape(section.dataset)}, {escape(metric)} ({unit}, {info.direction}; gains $>0$ are better): "
-        f"mean $\\pm$ sd over folds $\\times$ seeds ({escape(grids)}). "
+        f"mean $\\pm$ sd over folds $\\times$ seeds ({escape(grids)}). {computed}"
         f"Gain: improvement over the baseline with {escape(f'{_stats.CI_LEVEL:.0%}')} CI; $p$: corrected resampled $t$-test "
         "(Nadeau \\& Bengio 2003) on per-fold differences averaged over seeds, two-sided, Holm-adjusted within "
         f"{escape(family_text(section))}. $P(>\\delta)$: posterior probability of a gain above $\\delta$ = {delta} "
@@ -76,6 +78,7 @@ def _caption(section: Section, report: Report) -> str:
         "Cost added over the baseline: parameters, fvcore GMACs (batch 1), latency in ms "
         f"(batch 1, {escape(_latency_devices(section))}). Runs: suite {escape(report.provenance['suite_version'])}, "
         f"commit {escape(commits)}, {escape(devices)}."
+        + "".join(" " + escape(line) for line in capacity_lines(section))
     )
 
 
@@ -85,17 +88,27 @@ def _latency_devices(section: Section) -> str:
     )
 
 
+def _capacity(comp) -> str:
+    """The variant against its capacity-matched control: its gain with CI and the verdict's mark."""
+    cap = comp.capacity
+    if cap is None or not cap.has_stats:
+        return "--" if comp.control is None else "refused"
+    return f"{_number(_format.gain_ci(cap))} {style(cap.verdict).latex}"
+
+
 def _table(section: Section, report: Report) -> list[str]:
     metric = section.metric
+    header = [*_HEADER[:5], r"vs.\ control", *_HEADER[5:]] if section.has_capacity else _HEADER
+    columns = "lrrrcrc" + ("r" if section.has_capacity else "") + "rrr"
     lines = [
         r"\begin{table}[t]",
         r"\centering",
         r"\small",
         rf"\caption{{{_caption(section, report)}}}",
         rf"\label{{tab:suite-{_label(section.dataset)}-{_label(metric)}}}",
-        r"\begin{tabular}{lrrrcrcrrr}",
+        rf"\begin{{tabular}}{{{columns}}}",
         r"\toprule",
-        " & ".join(["Variant", escape(metric), *_HEADER]) + r" \\",
+        " & ".join(["Variant", escape(metric), *header]) + r" \\",
         r"\midrule",
     ]
     for index, setting in enumerate(section.settings):
@@ -103,7 +116,7 @@ def _table(section: Section, report: Report) -> list[str]:
             lines.append(r"\midrule")
         mean = _number(_format.mean_sd(setting.baseline_mean, setting.baseline_sd, metric))
         title = escape(setting.title.removeprefix(setting.baseline + " "))
-        lines.append(" & ".join([rf"\texttt{{{escape(setting.baseline)}}} {title}", mean] + [""] * 8) + r" \\")
+        lines.append(" & ".join([rf"\texttt{{{escape(setting.baseline)}}} {title}", mean] + [""] * len(header)) + r" \\")
         for comp in setting.comparisons:
             cells = [
                 rf"\quad\texttt{{{escape(comp.variant)}}}",
@@ -113,6 +126,7 @@ def _table(section: Section, report: Report) -> list[str]:
                 _number(_format.folds_won(comp)),
                 escape(_format.probability(comp.prob_above_delta)),
                 style(comp.verdict).latex if comp.reason is None else "refused",
+                *([_capacity(comp)] if section.has_capacity else []),
                 _number(_format.params_added(comp)),
                 _number(_format.gmacs_added(comp)),
                 _number(_format.latency_added(comp).replace(" ms", "")),

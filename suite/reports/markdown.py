@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from suite.reports import _format, _study_text
 from suite.reports._common import (
+    PER_IMAGE_TITLE,
+    TEST_NOTE,
+    TEST_TITLE,
+    VALIDATION_NOTE,
+    VALIDATION_TITLE,
     counts_text,
+    implementation_lines,
+    per_image_note,
+    per_image_table,
     provenance_lines,
     row_cells,
     scope_text,
     statistics_lines,
     table_header,
+    values_table,
 )
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.study_model import StudyView
@@ -24,9 +33,15 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
-def _section(section: Section) -> list[str]:
+def _table(title: str, table: tuple[list[str], list[list[str]]], note: str) -> list[str]:
+    header, rows = table
+    lines = [f"#### {title}", "", _row(header), "|" + "---|" * len(header)]
+    return lines + [_row(row) for row in rows] + ["", f"<sub>{note}</sub>", ""]
+
+
+def _section(section: Section, report: Report) -> list[str]:
     metric = section.metric
-    header = table_header(metric)
+    header = table_header(metric, section.has_capacity)
     verdict_column = header.index("verdict")
     lines = [f"### {section.title}", "", _row(header), "|" + "---|" * len(header)]
     for setting in section.settings:
@@ -34,15 +49,22 @@ def _section(section: Section) -> list[str]:
         lines.append(_row([f"`{setting.baseline}` {setting.title.removeprefix(setting.baseline + ' ')}", "", mean]
                           + [""] * (len(header) - 3)))  # fmt: skip
         for comp in setting.comparisons:
-            cells = [f"`{comp.variant}`", *row_cells(comp)]
+            cells = [f"`{comp.variant}`", *row_cells(comp, section.has_capacity)]
             if comp.reason is None:
                 cells[verdict_column] = f"{style(comp.verdict).emoji} **{cells[verdict_column]}**"
             lines.append(_row(cells))
     refused = [c for c in section.comparisons if c.reason is not None]
     if refused:
         lines += ["", "Refused (no statistics):"] + [f"- `{c.variant}`: {c.reason}" for c in refused]
-    lines += [""] + [f"<sub>{line}</sub><br>" for line in statistics_lines(section)]
-    return lines + [""]
+    notes = statistics_lines(section) + implementation_lines(section, report)
+    lines += [""] + [f"<sub>{line}</sub><br>" for line in notes] + [""]
+    if section.validation:
+        lines += _table(VALIDATION_TITLE, values_table(section.validation), VALIDATION_NOTE)
+    if section.per_image:
+        lines += _table(f"{PER_IMAGE_TITLE} · {section.metric}", per_image_table(section), per_image_note(section))
+    if section.test:
+        lines += _table(TEST_TITLE, values_table(section.test), TEST_NOTE)
+    return lines
 
 
 def _marked(text: str, verdict: str | None) -> str:
@@ -96,7 +118,7 @@ def render(report: Report) -> str:
     if not report.sections:
         lines += [f"No variant has runs to compare yet; {MAKE_RUNS}.", ""]
     for section in report.sections:
-        lines += _section(section)
+        lines += _section(section, report)
     if report.study is not None:
         lines += _study(report.study)
     lines += ["<details><summary>Provenance</summary>", "", "| | |", "|---|---|"]

@@ -1,5 +1,6 @@
 """The report in the terminal (rich): one table per section when it fits the console; on narrow ones (CI
-logs are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off."""
+logs are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off.
+Under each verdict table: every validation metric of its specs, and the official test split apart."""
 
 from __future__ import annotations
 
@@ -11,8 +12,21 @@ from rich.table import Table
 
 from suite.metric_catalog import metric_info
 from suite.reports import _format
-from suite.reports._common import family_text, scope_text, verdict_text
+from suite.reports._common import (
+    TEST_NOTE,
+    TEST_TITLE,
+    VALIDATION_NOTE,
+    VALIDATION_TITLE,
+    capacity_cell,
+    capacity_lines,
+    family_text,
+    implementation_lines,
+    scope_text,
+    values_table,
+    verdict_text,
+)
 from suite.reports.across import CELL_NOTE, AcrossReport
+from suite.reports.metric_tables import SpecValues
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
 from suite.verdict import Comparison
@@ -38,6 +52,12 @@ def _verdict(comp: Comparison, join: str) -> str:
     return f"[{style(comp.verdict).terminal}]{escape(text)}[/]"
 
 
+def _capacity(comp: Comparison, join: str) -> str:
+    cap = comp.capacity
+    text = capacity_cell(comp).replace(" [", join + "[").replace("] ", "]" + join, 1)
+    return f"[{style(cap.verdict).terminal}]{escape(text)}[/]" if cap is not None and cap.has_stats else escape(text)
+
+
 def _cost_cells(comp: Comparison) -> list[str]:
     return [_format.params_added(comp), _format.gmacs_added(comp), _format.latency_added(comp)]
 
@@ -59,6 +79,8 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
     for name in names:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("verdict", min_width=12)
+    if section.has_capacity:
+        table.add_column("vs capacity control", min_width=12)
     if with_cost:
         for name in ("params +", "GMACs +", "latency +"):
             table.add_column(name, justify="right")
@@ -77,6 +99,7 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
                 _format.folds_won(comp),
                 *([] if stacked else [_format.posterior(comp).replace(" / ", "/")]),
                 _verdict(comp, join),
+                *([_capacity(comp, join)] if section.has_capacity else []),
             ]
             table.add_row(*cells, *(_cost_cells(comp) if with_cost else []))
     return table
@@ -94,6 +117,18 @@ def _cost_table(section: Section) -> Table:
     return table
 
 
+def _values_table(section: Section, rows: list[SpecValues], title: str) -> Table:
+    """Spec rows, one ``mean ± sd`` column per metric (↑ higher / ↓ lower is better)."""
+    header, cells = values_table(rows, _format.spec_label, compact=True)
+    table = Table(title=f"{section.dataset} · {title}", box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column(header[0], min_width=min(max(len(row[0]) for row in cells), 24), overflow="fold")
+    for name in header[1:]:
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in cells:
+        table.add_row(escape(row[0]), *(escape(cell).replace(" ±", "\n±") for cell in row[1:]))
+    return table
+
+
 def print_report(console: Console, report: Report) -> None:
     """One verdict table per section with its caption, then each refused comparison's reason."""
     if not report.comparisons:
@@ -108,11 +143,19 @@ def print_report(console: Console, report: Report) -> None:
             console.print(_quality_table(section, with_cost=False))
             console.print(_cost_table(section))
         console.print(f"[dim]{escape(_caption(section))}[/]")
+        for line in implementation_lines(section, report):
+            console.print(f"[dim]{escape(line)}[/]")
         for calibration in section.calibrations():
             console.print(f"[cyan]{escape(calibration.summary())}[/]")
+        for line in capacity_lines(section):
+            console.print(f"[cyan]{escape(line)}[/]")
         for comp in section.comparisons:
             if comp.reason:
                 console.print(f"[yellow]{escape(_format.spec_label(comp.variant))}[/]: {escape(comp.reason)}")
+        for rows, title, note in ((section.validation, VALIDATION_TITLE, VALIDATION_NOTE), (section.test, TEST_TITLE, TEST_NOTE)):
+            if rows:
+                console.print(_values_table(section, rows, title))
+                console.print(f"[dim]{escape(note)} ↑ higher is better, ↓ lower is better.[/]")
         console.print()
     console.print(f"[dim]{escape(scope_text(report))}[/]")
     if report.study is not None:

@@ -10,14 +10,15 @@ linear contrasts over the 2^n subset means, computed per fold (``suite.studies.e
   positive means the two together do more than the sum of their parts (synergy);
 - **leave-one-out drop** of factor i: the full spec minus the full spec without i.
 
-A factor is one insertion of the spec as written. A composite insertion (a serial or parallel
-composition of modules, when the grammar has one) is one factor: ``Factor`` holds the insertions it
-stands for, so taking a composite apart later means making one factor per part, nothing else.
+A factor is one insertion of the spec as written. A composite insertion (``(se|sa):wsum``, ``(se>simam)``)
+is one factor: ``Factor`` holds the insertions it stands for, so taking a composite apart later means
+making one factor per part (``suite.spec.Insertion.parts``), nothing else. Baseline arguments
+(``unet(width=18)+se+cbam``) stay on every subset, the empty one included.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -56,7 +57,8 @@ def _label(baseline: str, insertion: Insertion) -> str:
 
 
 def factors_of(spec_text: str) -> tuple[str, list[Factor]]:
-    """(baseline, factors) of an ablation: one factor per insertion, 2 to 4 of them."""
+    """(baseline, factors) of an ablation: one factor per insertion, 2 to 4 of them; the baseline keeps
+    the spec's baseline arguments (``unet(width=18)+se+cbam`` ablates on ``unet(width=18)``)."""
     spec = canonical(spec_text)
     count = len(spec.insertions)
     if not MIN_FACTORS <= count <= MAX_FACTORS:
@@ -69,7 +71,8 @@ def factors_of(spec_text: str) -> tuple[str, list[Factor]]:
             f"suite ablate takes at most {MAX_FACTORS} insertions ({2**MAX_FACTORS} specs per cell); {spec_text!r} "
             f"has {count}, which would train {2**count} specs per cell: ablate a part of it"
         )
-    return spec.baseline, [Factor(_label(spec.baseline, ins), (ins,)) for ins in spec.insertions]
+    base = str(Spec(spec.baseline, (), spec.baseline_kwargs))  # with its arguments: unet(width=18)
+    return base, [Factor(_label(spec.baseline, ins), (ins,)) for ins in spec.insertions]
 
 
 def subset_specs(baseline: str, factors: list[Factor]) -> list[str]:
@@ -77,7 +80,7 @@ def subset_specs(baseline: str, factors: list[Factor]) -> list[str]:
     specs = []
     for mask in range(2 ** len(factors)):
         chosen = [ins for i, factor in enumerate(factors) if mask >> i & 1 for ins in factor.insertions]
-        specs.append(str(canonical(Spec(baseline, tuple(chosen)))) if chosen else str(parse(baseline)))
+        specs.append(str(canonical(replace(parse(baseline), insertions=tuple(chosen)))))
     if len(set(specs)) != len(specs):
         raise SuiteError(f"two subsets of the ablation of {baseline}+... are the same network; name each insertion once")
     return specs

@@ -25,8 +25,11 @@ class Study:
 
 
 def make_study(kind: str, design: dict, members: list[Member]) -> Study:
+    """The study of ``members``; its id is the hash of its kind, members and capacity controls (a grid run
+    with ``--control capacity`` is another study than the same grid without)."""
     ordered = tuple(sorted(set(members)))
-    study_id = stable_hash({"kind": kind, "members": ordered})
+    controls = {"controls": design["controls"]} if design.get("controls") else {}
+    study_id = stable_hash({"kind": kind, "members": ordered, **controls})
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     return Study(study_id, f"{kind}-{study_id[:8]}", kind, design, ordered, created)
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from suite.errors import SuiteError
 from suite.kinds import KINDS
 from suite.registry import natural_key
-from suite.spec import Insertion, Spec, canonical, parse
+from suite.spec import Insertion, Spec, canonical, insertion_kind, parse
 
 ALL_POINTS = "all"
 # Rank of a point's role at one stride: encoder side first, then the skip, then the decoder side.
@@ -144,7 +144,6 @@ def expand_sweep(
     ``all``; default: the spec's points, else all), ``modes`` (default: each module's default mode) and
     ``modules`` (added to the spec's); with ``groups``, also every group of points each module's kind fits."""
     from suite.baselines import BASELINES
-    from suite.modules import MODULES
 
     spec = parse(spec_text)
     if len(spec.insertions) > 1:
@@ -167,8 +166,8 @@ def expand_sweep(
     ]
     columns, cells, skipped = [], [], []
     for insertion in swept:
-        label = str(Insertion(insertion.module, insertion.kwargs))
-        kind = KINDS[MODULES.entry(insertion.module).meta["kind"]]
+        label = str(insertion.unit)  # the module with its arguments, or a composite
+        kind = KINDS[insertion_kind(insertion)]
         module_modes = [m for m in asked_modes if m in kind.modes] or ([] if asked_modes else [kind.default_mode])
         if not module_modes:
             skipped.append(_skip_line(label, kind.name, ["every point"], f"takes mode {', '.join(kind.modes)} only"))
@@ -186,7 +185,8 @@ def expand_sweep(
                 if row.position in unfit:
                     continue
                 where = row.position.removeprefix("@")
-                variant = str(canonical(Spec(spec.baseline, (Insertion(insertion.module, insertion.kwargs, (where,), mode),))))
+                placed = Insertion.of(insertion.unit, (where,), mode)
+                variant = str(canonical(Spec(spec.baseline, (placed,), spec.baseline_kwargs)))
                 cells.append(SweepCell(variant, column, row.position))
     used = {cell.position for cell in cells}
     design = SweepDesign(spec.baseline, [row for row in rows + group_rows if row.position in used], columns, [], skipped)
