@@ -77,6 +77,26 @@ class BuiltVariant:
     params: int
     baseline_params: int
     baseline_kwargs: dict = field(default_factory=dict)  # what the baseline builder was given
+    # The modules build_variant placed, in placement order: gates with what they gate, and a block-swapping
+    # module itself; their parameters are what a run may train at its own learning rate (module_lr_mult).
+    inserted: list[nn.Module] = field(default_factory=list)
+
+    def inserted_parameters(self) -> list[nn.Parameter]:
+        """The parameters of the inserted modules, each once, in the model's order."""
+        return [p for _, p in self._inserted_named()]
+
+    def inserted_parameter_names(self) -> list[str]:
+        """The model's names of the inserted modules' parameters (``layer1.0.se.inserted.0.fc1.weight``)."""
+        return [name for name, _ in self._inserted_named()]
+
+    def _inserted_named(self) -> list[tuple[str, nn.Parameter]]:
+        ids = {id(p) for module in self.inserted for p in module.parameters()}
+        return [(name, p) for name, p in self.model.named_parameters() if id(p) in ids]
+
+    @property
+    def loaded_weights(self):
+        """The baseline's ``WeightsLoad`` (``suite.baselines._pretrained``), or None without pretrained weights."""
+        return getattr(self.model, "loaded_weights", None)
 
     @property
     def params_added(self) -> int:
@@ -126,12 +146,16 @@ def build_variant(
     baseline_params = count_params(model) if baseline_params is None else baseline_params
     points = model.insertion_points()
     replaced: dict[str, str] = {}  # point -> conv module that replaced its block
-    placements = []
+    placements, inserted = [], []
     for insertion in spec.insertions:
         for point in insertion.points:
             _check_map_size(insertion, spec.baseline, points[point], image_size)
-            placements.append(_place(model, spec.baseline, insertion, points[point], replaced))
-    return BuiltVariant(model, spec, str(spec), placements, count_params(model), baseline_params, baseline_kwargs)
+            placement, placed = _place(model, spec.baseline, insertion, points[point], replaced)
+            placements.append(placement)
+            inserted.extend(placed)
+    return BuiltVariant(
+        model, spec, str(spec), placements, count_params(model), baseline_params, baseline_kwargs, inserted
+    )
 
 
 def _plain_params(builder: object, data_args: tuple, kwargs: dict) -> int:
@@ -145,7 +169,8 @@ def _plain_params(builder: object, data_args: tuple, kwargs: dict) -> int:
 
 def _place(
     model: PointsMixin, baseline: str, insertion: Insertion, point: Point, replaced: dict[str, str]
-) -> Placement:
+) -> tuple[Placement, list[nn.Module]]:
+    """The placement record and the modules placed (one per slot, gates included; or the swapped-in block)."""
     name = insertion.module
     kind = KINDS[insertion_kind(insertion)]
     mode = insertion.mode or kind.default_mode
@@ -171,7 +196,7 @@ def _place(
         hparams = {**module_defaults(name), **dict(insertion.kwargs), **resolved_hparams(modules[0])}
     else:
         hparams = {"fusion": composite.fusion or "sum"} if composite.op == "parallel" else {}
-    return Placement(
+    placement = Placement(
         module=name,
         kind=kind.name,
         point=point.name,
@@ -184,6 +209,7 @@ def _place(
         params=sum(count_params(m) for m in placed),
         tree=None if composite is None else describe(composite, modules[0]),
     )
+    return placement, placed
 
 
 def _check_map_size(insertion: Insertion, baseline: str, point: Point, image_size: int) -> None:
