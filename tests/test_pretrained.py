@@ -122,6 +122,9 @@ def test_transformer_weights_are_resampled_to_another_input_size_by_timm(name, t
     assert all(torch.equal(same.model.state_dict()[k], v) for k, v in source.state_dict().items())
     other = build_variant(name, "cls", 10, 3, 128, pretrained=str(path)).loaded_weights
     assert "patch_embed.proj.weight" in other.adapted and other.reinitialised == []
+    with torch.device("meta"):  # as suite run checks a grid before training: keys and shapes, no copy
+        checked = build_variant(name, "cls", 10, 3, 128, pretrained=str(path))
+    assert checked.loaded_weights.adapted == other.adapted and next(checked.model.parameters()).is_meta
 
 
 def test_resunet_loads_a_torchvision_resnet34_into_its_encoder(tmp_path):

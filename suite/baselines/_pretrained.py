@@ -72,14 +72,15 @@ def load_pretrained(
     if path is None:
         return model
     target = model if target is None else target
-    state = read_state_dict(path)
-    adapted = []
-    if layout.adapt is not None:
-        before = {key: tensor.shape for key, tensor in state.items()}
-        state = layout.adapt(state, target)
-        adapted = [key for key, tensor in state.items() if key in before and before[key] != tensor.shape]
     own = target.state_dict()
-    tensors, load = _match(state, own, layout, path, baseline)
+    with torch.device("cpu"):  # the file's tensors stay real even while the network is built on meta
+        state = read_state_dict(path)
+        adapted = []
+        if layout.adapt is not None:
+            before = {key: tensor.shape for key, tensor in state.items()}
+            state = layout.adapt(state, target)
+            adapted = [key for key, tensor in state.items() if key in before and before[key] != tensor.shape]
+        tensors, load = _match(state, own, layout, path, baseline)
     load.adapted = sorted({*adapted, *load.adapted})
     if not any(tensor.is_meta for tensor in own.values()):
         with torch.no_grad():
@@ -122,7 +123,7 @@ def _match(
             problems.append(f"key {key!r} is {tuple(theirs.shape)} in the file but {tuple(mine.shape)} in the network")
     if problems:
         raise SuiteError(
-            f"{path.name} does not fit {baseline} as built: {problems[0]} ({len(problems)} misfits); load a "
+            f"{path.name} does not fit {baseline} as built: {problems[0]} ({len(problems)} misfit{'s' if len(problems) > 1 else ''}); load a "
             f"state dict of the plain {baseline} (nothing inserted) saved with the same model.* settings "
             "(width, widths, embed_dim, ...) and image size, or the file of this baseline"
         )
