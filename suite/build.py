@@ -20,7 +20,9 @@ Baseline arguments: the keyword arguments given to ``build_variant`` (a recipe's
 spec's value wins. The recipe itself is unchanged, so a baseline and its variants still share it.
 
 Several insertions at one point apply in spec order. Every placement is recorded with the channels,
-stride and layout it was built for, its resolved hyperparameters and its parameter count.
+stride and layout it was built for, its resolved hyperparameters and its parameter count; the placed
+modules themselves (``BuiltVariant.inserted``) are what a run trains at ``module_lr_mult``, and, with
+pretrained weights (``model.pretrained``), the parameters a run records as new.
 
 The module is callable: ``suite.build(spec, num_classes=..., image_size=...)`` is the Python API's
 ``suite.api.build`` (an attribute ``build`` of the package would be replaced by this module on import).
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from suite.baselines import BASELINES, DATA_ARGS, Gate, Point, PointsMixin
+from suite.baselines._pretrained import WeightsLoad
 from suite.composite import build_unit, describe, min_positions
 from suite.errors import SuiteError
 from suite.kinds import GATED, KINDS, input_stride, point_args, ungated_form
@@ -94,8 +97,8 @@ class BuiltVariant:
         return [(name, p) for name, p in self.model.named_parameters() if id(p) in ids]
 
     @property
-    def loaded_weights(self):
-        """The baseline's ``WeightsLoad`` (``suite.baselines._pretrained``), or None without pretrained weights."""
+    def loaded_weights(self) -> WeightsLoad | None:
+        """What the baseline took from its pretrained weights file; None without one (``model.pretrained``)."""
         return getattr(self.model, "loaded_weights", None)
 
     @property
