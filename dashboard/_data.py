@@ -17,12 +17,14 @@ from suite.errors import SuiteError
 from suite.reports._common import family_label, verdict_text
 from suite.reports.across import AcrossReport, build_across
 from suite.reports.model import Report, build_report
-from suite.store import read_calibrations, read_controls, read_runs, resolve_store_path
+from suite.store import read_calibrations, read_controls, read_runs, read_studies, resolve_store_path
+from suite.studies.record import Study
 
 # Session-state keys of the statistics controls the router renders in the sidebar.
 METRIC_KEY = "metric"
 DELTA_KEY = "delta"
 DEFAULT_METRIC = "default"  # each dataset's own metric: accuracy (classification), Dice (segmentation)
+VARIANT_TARGET = "variant_target"  # (variant, dataset, recipe hash) the Variant page opens with, set by Studies
 
 
 
@@ -94,6 +96,20 @@ def load_report(path: str, stamp: tuple, metric: str | None, delta: float | None
 def load_across(path: str, stamp: tuple, metric: str | None, delta: float | None) -> AcrossReport:
     """``build_across`` of the same report (what ``suite compare --across-datasets`` prints); raises ``SuiteError``."""
     return build_across(load_report(path, stamp, metric, delta))
+
+
+@st.cache_data(show_spinner="Reading the studies ...")
+def load_studies(path: str, stamp: tuple) -> list[Study]:
+    """The studies recorded in the store (grids, sweeps, ablations, small-data trials), oldest first."""
+    return read_studies(path)
+
+
+@st.cache_data(show_spinner="Comparing the study's variants ...")
+def load_study_report(path: str, stamp: tuple, study_id: str, metric: str | None, delta: float | None) -> Report:
+    """The report of one study: its family and its own tables (what ``suite compare --study`` prints)."""
+    study = next(s for s in load_studies(path, stamp) if s.id == study_id)
+    runs = load_runs(path, stamp, status=None)
+    return build_report(runs, metric=metric, delta=delta, study=study, controls=read_controls(path))
 
 
 def comparison_table(report: Report) -> pd.DataFrame:

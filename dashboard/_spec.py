@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from suite.modules import MODULES
-from suite.spec import KIND_MODES, parse
+from suite.spec import KIND_MODES, insertion_kind, parse
 
 
 @st.cache_data(show_spinner="Building the variant to show its placements ...")
@@ -45,10 +45,11 @@ def placements(spec: str, dataset: str, recipe: dict) -> pd.DataFrame:
 
 
 def insertions(spec: str) -> pd.DataFrame:
-    """One row per insertion of the canonical spec: module, kind, points, mode, kwargs."""
+    """One row per insertion of the canonical spec: module (or composite), kind, points, mode, kwargs."""
     rows = []
     for insertion in parse(spec).insertions:
-        kind = MODULES.entry(insertion.module).meta["kind"] if insertion.module in MODULES else "not registered here"
+        known = all(leaf.name in MODULES for leaf in insertion.leaves())
+        kind = insertion_kind(insertion) if known else "not registered here"
         rows.append(
             {
                 "module": insertion.module,
@@ -62,9 +63,10 @@ def insertions(spec: str) -> pd.DataFrame:
 
 
 def papers(spec: str) -> list[str]:
-    """``se: Squeeze-and-Excitation Networks (arXiv:1709.01507)`` for each registered module of ``spec``."""
+    """``se: Squeeze-and-Excitation Networks (arXiv:1709.01507)`` for each registered module of ``spec``
+    (each member of a composite)."""
     found = []
-    for name in dict.fromkeys(parse(spec).modules):
+    for name in dict.fromkeys(leaf.name for insertion in parse(spec).insertions for leaf in insertion.leaves()):
         if name in MODULES and "paper" in MODULES.entry(name).meta:
             meta = MODULES.entry(name).meta
             found.append(f"{name}: {meta['paper']}" + (f" (arXiv:{meta['arxiv']})" if meta.get("arxiv") else ""))

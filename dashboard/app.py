@@ -1,7 +1,8 @@
 """The suite leaderboard: a Streamlit app (``suite dashboard`` or ``streamlit run dashboard/app.py``).
 
 This router sets the page up, renders the statistics controls every page shares (metric, δ) in the
-sidebar and hands over to the page picked in the navigation: Leaderboard, Variant, Gains, Across datasets.
+sidebar and hands over to the page picked in the navigation: Leaderboard, Variant, Gains, Across datasets,
+Studies.
 The page scripts live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder as an old-style
 multipage app and serves a deep link such as ``/gains`` without running this router.
 """
@@ -23,6 +24,7 @@ pages = st.navigation(
         st.Page("views/variant.py", title="Variant"),
         st.Page("views/gains.py", title="Gains"),
         st.Page("views/across.py", title="Across datasets"),
+        st.Page("views/studies.py", title="Studies"),
     ]
 )
 

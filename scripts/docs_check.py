@@ -10,6 +10,8 @@ A generated block sits between two markers::
 them. Blocks:
 
 - ``inspect-unet-se``: ``suite inspect unet+se --image-size 64 --width 16 --no-latency`` (120 columns);
+- ``check-square-only``: ``suite check tests/plugins/square_only_attn.py --baseline unet`` (160 columns),
+  the contract suite failing on a deliberately broken plugin;
 - ``demo-verdicts``: the verdicts of the demo grids (``variants/demo.yaml``) in the family of each grid's
   study, read from the store ``make demo`` fills (``results/suite.db``, or ``--store``); nothing
   machine-dependent (no latency, no dates) goes in it, and the demo's numbers repeat on a fresh clone.
@@ -41,6 +43,19 @@ def inspect_unet_se(store: Path) -> str:
     )  # fmt: skip
     lines = [line.rstrip() for line in done.stdout.splitlines()]
     return "```\n$ suite inspect unet+se --image-size 64 --width 16 --no-latency\n" + "\n".join(lines) + "\n```\n"
+
+
+def check_square_only(store: Path) -> str:
+    """``suite check`` on the deliberately broken test plugin: it fails, one line per failure."""
+    env = {**os.environ, "COLUMNS": "160", "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    command = ["check", "tests/plugins/square_only_attn.py", "--baseline", "unet"]
+    done = subprocess.run(
+        [sys.executable, "-m", "suite", *command], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
+    if done.returncode != 1:
+        raise RuntimeError(f"suite {' '.join(command)} exited {done.returncode}, not 1: {done.stderr.strip()}")
+    lines = [line.rstrip() for line in done.stdout.splitlines()]
+    return "```\n$ suite " + " ".join(command) + "\n" + "\n".join(lines) + "\n```\n"
 
 
 def demo_verdicts(store: Path) -> str:
@@ -78,7 +93,7 @@ def demo_verdicts(store: Path) -> str:
     return "\n".join(rows) + "\n"
 
 
-GENERATORS = {"inspect-unet-se": inspect_unet_se, "demo-verdicts": demo_verdicts}
+GENERATORS = {"inspect-unet-se": inspect_unet_se, "check-square-only": check_square_only, "demo-verdicts": demo_verdicts}
 
 
 _NUMBER = re.compile(r"[-+]?\d[\d,]*\.?\d*")

@@ -15,6 +15,9 @@ indexes), so an older store keeps every row it had.
   half-width of a bootstrap 95% interval; from v4 on, latencies are 10th percentiles, which resist load).
 - v5: ``calibrations`` (``suite calibrate``: the A/A and placebo false-claim rates of one dataset,
   baseline, recipe, k and metric over N split seeds).
+- v6: per-sample values of the last validation epoch (``per_sample``: compressed float32 arrays per
+  metric) and the ids they follow (``sample_ids``: the SHA-256 of an id list kept once in the
+  ``sample_ids`` table), so a variant and its baseline pair up image by image.
 """
 
 from __future__ import annotations
@@ -94,6 +97,16 @@ MIGRATIONS: list[tuple[str, ...]] = [
             created_at TEXT NOT NULL
         )
         """,
+    ),
+    (  # v5 -> v6
+        """
+        CREATE TABLE sample_ids (
+            digest TEXT PRIMARY KEY NOT NULL,  -- SHA-256 of ids
+            ids BLOB NOT NULL                  -- zlib-compressed JSON list of validation sample ids, in order
+        )
+        """,
+        "ALTER TABLE runs ADD COLUMN per_sample BLOB",  # npz: float32 value per validation sample, per metric
+        "ALTER TABLE runs ADD COLUMN sample_ids TEXT",  # digest of the ids those values follow
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

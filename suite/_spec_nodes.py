@@ -21,7 +21,8 @@ Kwargs = tuple[tuple[str, object], ...]
 
 
 def format_value(value: object) -> str:
-    """A keyword value as a spec writes it: true/false, a number, a bare word or a quoted string."""
+    """A keyword value as a spec writes it: true/false, a number, a bare word, a quoted string or a
+    tuple of these, ``(16,32)`` (one value: ``(16,)``)."""
     if isinstance(value, str):
         return value if _BARE_WORD.fullmatch(value) and value not in ("True", "False") else repr(value)
     if isinstance(value, bool):

@@ -8,10 +8,12 @@ Grammar (README, "Variant specs")::
                | "(" unit ( ">" unit )+ ")"                       serial
                | "(" unit ( "|" unit )+ ")" [ ":" fusion ]        parallel
     points    := point ( "," point )*
+    value     := scalar | "(" scalar ("," scalar)* [","] ")"     a flat tuple, e.g. per-stage widths
+    scalar    := number | true | false | word | quoted string
 
 Names are lowercased, keyword arguments sorted. Values are Python literals (int, float, bool, quoted
-string), tuples of numbers (``widths=(8,16,32,64,132)``) or bare words (taken as strings); nothing is
-evaluated. Every error is one ``SuiteError`` that points at the offending character.
+string), bare words (taken as strings) or flat tuples of them (no nesting); nothing is evaluated.
+Every error is one ``SuiteError`` that points at the offending character.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from suite.kinds import FUSIONS, MAX_MEMBERS, MAX_NESTING, MODES
 
 # Insertions one spec may have: far above any ablation, far below what exhausts memory while counting FLOPs.
 MAX_INSERTIONS = 16
+# Values in one tuple argument (per-stage or per-block widths): far above any network's stage count.
+MAX_TUPLE = 16
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _POINT = re.compile(r"[A-Za-z0-9_\-*?\[\]]+")
@@ -149,9 +153,22 @@ class Parser:
                 raise self.fail("',' or ')'")
 
     def value(self) -> object:
+        """A scalar, or a flat tuple of scalars such as per-stage widths ``(16,32,64)``."""
+        if not self.take("("):
+            return self.scalar()
+        items = [self.scalar()]
+        while self.take(","):
+            if self.peek() == ")":  # a trailing comma: (16,)
+                break
+            if len(items) == MAX_TUPLE:
+                raise self.fail(f"')': a tuple holds at most {MAX_TUPLE} values")
+            items.append(self.scalar())
+        if not self.take(")"):
+            raise self.fail("',' or ')' closing the tuple")
+        return tuple(items)
+
+    def scalar(self) -> object:
         start = self.pos
-        if self.peek() == "(":
-            return self.numbers()
         if self.peek() in ("'", '"'):
             quote = self.peek()
             end = self.text.find(quote, self.pos + 1)
@@ -182,21 +199,4 @@ class Parser:
         if isinstance(value, bool) or type(value) in (int, float, str):
             return value
         self.pos = start
-        raise self.fail("a number, true/false, a string or a tuple of numbers (no other containers or expressions)")
-
-    def numbers(self) -> tuple:
-        """``(8,16,32)``: a tuple of finite numbers, e.g. per-stage widths."""
-        start = self.pos
-        end = self.text.find(")", start)
-        if end < 0:
-            raise self.fail("')' closing the tuple")
-        items = [item.strip() for item in self.text[start + 1 : end].split(",")]
-        items = items[:-1] if len(items) > 1 and not items[-1] else items  # "(8,)"
-        try:
-            value = tuple(ast.literal_eval(item) for item in items)
-        except (ValueError, SyntaxError):
-            value = ()
-        if not value or not all(type(v) in (int, float) and math.isfinite(v) for v in value):
-            raise self.fail("a tuple of numbers, e.g. (8,16,32)")
-        self.pos = end + 1
-        return value
+        raise self.fail("a number, true/false, a string or a flat tuple of them, e.g. (16,32) (no expressions)")

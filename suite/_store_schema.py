@@ -1,21 +1,25 @@
 """How a ``RunRecord`` maps onto a ``runs`` row, and rows onto the ``runs()`` DataFrame.
 
-A row has one column per record field: the seeds are spread over four columns and the dict fields
-(recipe, metrics, test_metrics, curves, provenance) are stored as JSON text. The DataFrame is the
-contract the verdict, the reports and the dashboard read; its columns are ``FRAME_COLUMNS``, then one
-float column per validation metric (``val_<metric>``) and per test metric (``test_<metric>``), then
-``module`` and ``points``.
+A row has one column per record field: the seeds are spread over four columns, the dict fields
+(recipe, metrics, test_metrics, curves, provenance) are stored as JSON text, and the per-sample values
+as a compressed blob (``per_sample``) with the digest of their ids (``sample_ids``; the id lists live once
+each in the ``sample_ids`` table). The DataFrame is the contract the verdict, the reports and the
+dashboard read; its columns are ``FRAME_COLUMNS`` (``per_sample`` holds ``PerSample`` objects or None),
+then one float column per validation metric (``val_<metric>``) and per test metric (``test_<metric>``),
+then ``module`` and ``points``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
 from suite.errors import StoreError
+from suite.per_sample import PerSample, decode_ids, encode_ids
 from suite.records import RunRecord, Seeds
 from suite.spec import parse
 from suite.studies.calibrate import Arm, Calibration
@@ -33,9 +37,9 @@ FRAME_COLUMNS = [
     "key", "spec", "baseline", "dataset", "manifest_hash", "k", "fold", "seed", "split_seed", "order_seed",
     "augment_seed", "recipe_hash", "recipe", "status", "error", "n_train", "n_val", "params", "params_added",
     "gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms", "wall_s", "device", "provenance", "curves",
-    "started_at", "finished_at",
+    "per_sample", "started_at", "finished_at",
 ]  # fmt: skip
-FRAME_DTYPES = {
+FRAME_DTYPES = {  # per_sample stays object: PerSample or None
     **dict.fromkeys(("k", "fold", "seed", "split_seed", "order_seed", "augment_seed", "n_train", "n_val"), "int64"),
     **dict.fromkeys(("params", "params_added"), "Int64"),  # exact counts; <NA> where not measured
     **dict.fromkeys(("gmacs", "latency_ms", "baseline_latency_ms", "latency_spread_ms", "wall_s"), "float64"),
@@ -93,15 +97,35 @@ def record_to_row(record: RunRecord) -> dict[str, Any]:
         row[name] = None if value is None else float(value)
     for name in JSON_FIELDS:
         row[name] = to_json(record, name)
+    per_sample = record.per_sample
+    row["per_sample"] = None if per_sample is None else per_sample.encode_values()
+    row["sample_ids"] = None if per_sample is None else per_sample.digest
     return row
 
 
-def row_to_record(row: dict[str, Any]) -> RunRecord:
-    """Rebuild a record from a row; columns an older schema lacks take the record's defaults."""
+def ids_row(record: RunRecord) -> tuple[str, bytes] | None:
+    """(digest, compressed ids) of the record's per-sample ids, for the ``sample_ids`` table."""
+    return None if record.per_sample is None else (record.per_sample.digest, encode_ids(record.per_sample.ids))
+
+
+def row_to_record(row: dict[str, Any], ids: dict[str, bytes] | None = None) -> RunRecord:
+    """Rebuild a record from a row; columns an older schema lacks take the record's defaults. ``ids``: the
+    ``sample_ids`` table's compressed id lists by digest (those of this row at least)."""
     fields = {name: json.loads(row[name]) for name in JSON_FIELDS if row.get(name) is not None}
     seeds = Seeds(**{seed: row[column] for seed, column in SEED_COLUMNS.items()})
-    plain = {name: row[name] for name in row if name not in JSON_FIELDS and name not in SEED_COLUMNS.values()}
-    return RunRecord(**plain, **fields, seeds=seeds)
+    skip = {*JSON_FIELDS, *SEED_COLUMNS.values(), "per_sample", "sample_ids"}
+    plain = {name: row[name] for name in row if name not in skip}
+    digest, blob = row.get("sample_ids"), row.get("per_sample")
+    per_sample = None
+    if digest is not None and blob is not None and ids and digest in ids:
+        per_sample = PerSample.decode(_ids(digest, ids[digest]), blob)
+    return RunRecord(**plain, **fields, seeds=seeds, per_sample=per_sample)
+
+
+@lru_cache(maxsize=1024)
+def _ids(digest: str, blob: bytes) -> tuple[str, ...]:
+    """The decoded ids (the runs of one fold share one tuple)."""
+    return decode_ids(blob)
 
 
 def _insertion_labels(spec: str) -> tuple[str, str]:

@@ -16,40 +16,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from suite.build import build, build_with_defaults
 from suite.errors import SuiteError
 
-
-def build(
-    spec: str,
-    num_classes: int | None = None,
-    image_size: int | None = None,
-    *,
-    task: str | None = None,
-    in_channels: int = 3,
-    plugins: list[str] = (),
-    **baseline_kwargs: object,
-) -> nn.Module:
-    """The network of ``spec`` (``unet+se@decoder``, ``unet(width=18)+(se|sa):wsum``), randomly
-    initialised, as ``suite run`` trains it.
-
-    ``task``: the baseline's first task by default; ``num_classes``: 1000 for cls, 1 for seg;
-    ``image_size`` (px per side): 224 for cls, 256 for seg; ``baseline_kwargs`` go to the baseline
-    builder under the spec's own (``width=16``). The model has ``insertion_points()``.
-    """
-    return _built(spec, num_classes, image_size, task, in_channels, plugins, baseline_kwargs).model
-
-
-def _built(spec, num_classes, image_size, task, in_channels, plugins, baseline_kwargs):
-    from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES, build_variant, default_task
-    from suite.spec import parse
-
-    _load(plugins)
-    task = task or default_task(parse(spec).baseline)
-    if task not in DEFAULT_IMAGE_SIZE:
-        raise SuiteError(f"unknown task {task!r}; tasks: {', '.join(DEFAULT_IMAGE_SIZE)}")
-    num_classes = DEFAULT_NUM_CLASSES[task] if num_classes is None else num_classes
-    image_size = DEFAULT_IMAGE_SIZE[task] if image_size is None else image_size
-    return build_variant(spec, task, num_classes, in_channels, image_size, **baseline_kwargs)
+__all__ = ["build", "module", "points"]
 
 
 def module(name: str, plugins: list[str] = (), **arguments: object) -> nn.Module:
@@ -70,11 +40,17 @@ def module(name: str, plugins: list[str] = (), **arguments: object) -> nn.Module
     missing = [arg for arg in wanted if arg not in arguments]
     if missing:
         example = ", ".join(f"{arg}=64" for arg in wanted)
-        raise SuiteError(f"{unit} is a {unit_kind(unit)} module: give {', '.join(missing)}, e.g. suite.module({name!r}, {example})")
+        raise SuiteError(
+            f"{unit} is {KINDS[unit_kind(unit)].a_module}: give {', '.join(missing)}, "
+            f"e.g. suite.module({name!r}, {example})"
+        )
     point = [arguments.pop(arg) for arg in wanted]
     if isinstance(unit, Composite):
         if arguments:
-            raise SuiteError(f"a composite takes its members' arguments in its text, e.g. (se(rd_ratio=0.25)|sa); got {', '.join(arguments)}")
+            raise SuiteError(
+                "a composite takes its members' arguments in its text, e.g. (se(rd_ratio=0.25)|sa); "
+                f"got {', '.join(arguments)}"
+            )
         return build_unit(unit, *point)
     return build_module(unit.name, *point, **{**dict(unit.kwargs), **arguments})
 
@@ -94,7 +70,8 @@ def points(
 
     if parse(baseline).insertions:
         raise SuiteError(f"suite.points takes a baseline, not a variant: {parse(baseline).baseline}")
-    return _built(baseline, num_classes, image_size, task, 3, plugins, baseline_kwargs).model.insertion_points()
+    built = build_with_defaults(baseline, num_classes, image_size, task, 3, plugins, **baseline_kwargs)
+    return built.model.insertion_points()
 
 
 def _load(paths: list[str]) -> None:

@@ -17,7 +17,9 @@ The point-supplied arguments and modes of each kind come from ``suite.kinds``.
 
 Baseline arguments: the keyword arguments given to ``build_variant`` (a recipe's ``model`` values, or
 ``suite inspect --width``) are laid under the spec's own (``unet(width=18)``): for that spec, the
-spec's value wins. The recipe itself is unchanged, so a baseline and its variants still share it.
+spec's value wins. The recipe itself is unchanged, so a baseline and its variants still share it (and
+its hash); a spec argument equal to what the recipe gives anyway is refused by the grid
+(``check_recipe_arguments``), so one network under one recipe has one key.
 
 Several insertions at one point apply in spec order. Every placement is recorded with the channels,
 stride and layout it was built for, its resolved hyperparameters and its parameter count; the placed
@@ -25,7 +27,7 @@ modules themselves (``BuiltVariant.inserted``) are what a run trains at ``module
 pretrained weights (``model.pretrained``), the parameters a run records as new.
 
 The module is callable: ``suite.build(spec, num_classes=..., image_size=...)`` is the Python API's
-``suite.api.build`` (an attribute ``build`` of the package would be replaced by this module on import).
+``build`` (an attribute ``build`` of the package would be replaced by this module on import).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import inspect
 import math
 import sys
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from torch import nn
 
@@ -44,7 +46,7 @@ from suite.composite import build_unit, describe, min_positions
 from suite.errors import SuiteError
 from suite.kinds import GATED, KINDS, input_stride, point_args, ungated_form
 from suite.modules import build_module, module_defaults, resolved_hparams
-from suite.spec import Composite, Insertion, Spec, canonical, insertion_kind, parse
+from suite.spec import Composite, Insertion, Spec, canonical, format_value, insertion_kind, parse
 
 # Input size a baseline is built at when none is given, per task (ImageNet-style for classification).
 DEFAULT_IMAGE_SIZE = {"cls": 224, "seg": 256}
@@ -123,6 +125,29 @@ def baseline_spec(spec: str | Spec) -> str:
     A spec with baseline arguments is a variant of the plain baseline too: ``unet(width=18)`` -> ``unet``."""
     name = (parse(spec) if isinstance(spec, str) else spec).baseline
     return BASELINES.entry(name).name
+
+
+def check_recipe_arguments(spec: str | Spec, model: dict, where: str = "its recipe") -> None:
+    """Refuse baseline arguments that change nothing under a recipe: equal to the recipe's ``model`` value,
+    or to the builder's default where the recipe sets none. Under ``model: {width: 16}``,
+    ``unet(width=16)+se`` is ``unet+se``; one network trained under one recipe has one key, so the spec
+    that says it twice is refused in one line naming the argument and the spec to write instead."""
+    from suite.baselines import baseline_defaults
+
+    spec = canonical(spec)
+    given = {**baseline_defaults(spec.baseline), **model}
+    same = [(k, v) for k, v in spec.baseline_kwargs if _as_tuple(given.get(k)) == _as_tuple(v)]
+    if same:
+        kept = tuple(pair for pair in spec.baseline_kwargs if pair not in same)
+        shown = ", ".join(f"{k}={format_value(v)}" for k, v in same)
+        raise SuiteError(
+            f"{spec} sets {shown}, which {where} gives {spec.baseline} anyway, so it is the same network as "
+            f"{replace(spec, baseline_kwargs=kept)}: write that (a baseline argument names what differs)"
+        )
+
+
+def _as_tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def build_variant(
@@ -255,13 +280,55 @@ def _check_baseline_kwargs(baseline: str, builder: object, kwargs: dict) -> None
         )
 
 
+def build(
+    spec: str,
+    num_classes: int | None = None,
+    image_size: int | None = None,
+    *,
+    task: str | None = None,
+    in_channels: int = 3,
+    plugins: list[str] = (),
+    **baseline_kwargs: object,
+) -> nn.Module:
+    """The Python API's ``suite.build``: the network of ``spec`` (``unet+se@decoder``,
+    ``unet(width=18)+(se|sa):wsum``), randomly initialised, as ``suite run`` trains it.
+
+    ``task``: the baseline's first task by default; ``num_classes``: 1000 for cls, 1 for seg;
+    ``image_size`` (px per side): 224 for cls, 256 for seg; ``plugins``: plugin files to load first;
+    ``baseline_kwargs`` go to the baseline builder under the spec's own (``width=16``). The model has
+    ``insertion_points()``.
+    """
+    return build_with_defaults(spec, num_classes, image_size, task, in_channels, plugins, **baseline_kwargs).model
+
+
+def build_with_defaults(
+    spec: str,
+    num_classes: int | None = None,
+    image_size: int | None = None,
+    task: str | None = None,
+    in_channels: int = 3,
+    plugins: list[str] = (),
+    **baseline_kwargs: object,
+) -> BuiltVariant:
+    """``build_variant`` with the defaults of the Python API and ``suite inspect`` (see ``build``)."""
+    if plugins:
+        from suite.plugins import use
+
+        use(list(plugins))
+    task = (task or default_task(parse(spec).baseline)).lower()
+    if task not in DEFAULT_IMAGE_SIZE:
+        raise SuiteError(f"unknown task {task!r}; tasks: {', '.join(DEFAULT_IMAGE_SIZE)}")
+    num_classes = DEFAULT_NUM_CLASSES[task] if num_classes is None else num_classes
+    image_size = DEFAULT_IMAGE_SIZE[task] if image_size is None else image_size
+    return build_variant(spec, task, num_classes, in_channels, image_size, **baseline_kwargs)
+
+
 class _CallableModule(types.ModuleType):
-    """This module, callable: ``suite.build(spec, ...)`` is ``suite.api.build`` (the Python API), while
-    ``suite.build.build_variant`` and the rest stay what they are."""
+    """This module, callable: ``suite.build(spec, ...)`` calls ``build`` (the Python API), while
+    ``suite.build.build_variant`` and the rest stay what they are. (Importing ``suite.build`` makes the
+    package's attribute ``build`` this module, so the API's function could not keep the name.)"""
 
     def __call__(self, *args: object, **kwargs: object) -> nn.Module:
-        from suite.api import build
-
         return build(*args, **kwargs)
 
 

@@ -1,4 +1,4 @@
-"""The ``suite`` command line: list, inspect, check, data, run, demo, compare, report, dashboard.
+"""The ``suite`` command line: list, inspect, check, data, run, demo, sweep, ablate, compare, report, dashboard.
 
 Each group of commands lives in ``suite/commands/``; this file only assembles them, takes the global
 option ``--plugin PATH.py`` (anywhere on the command line: ``main`` moves it in front of the command,
@@ -21,7 +21,7 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from suite import plugins
-from suite.commands import build, calibrate, check, compare, dashboard, data, run
+from suite.commands import build, calibrate, check, compare, dashboard, data, run, studies
 from suite.errors import Interrupted, SuiteError
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for commands in (build, check, data, run, calibrate, compare, dashboard):
+for commands in (build, check, data, run, studies, calibrate, compare, dashboard):
     commands.register(app)
 
 

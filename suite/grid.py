@@ -105,6 +105,7 @@ def resolve(request: GridRequest) -> ResolvedRequest:
     """Check ``request`` without reading data: specs, task, dataset name, recipes and their image size,
     then ``preflight``. Raises ``SuiteError`` with the fix, so a list of grids can be checked before any
     of them trains."""
+    from suite.build import check_recipe_arguments
     from suite.datasets import DATASETS
     from suite.recipe import load_recipe
 
@@ -121,6 +122,8 @@ def resolve(request: GridRequest) -> ResolvedRequest:
             f"{task} sets: {', '.join(n for n in DATASETS.list() if DATASETS.entry(n).meta['task'] == task)}"
         )
     recipes = {b: load_recipe(b, task, request.profile, request.overrides) for b in baselines}
+    for variant in variants:  # unet(width=16) under a recipe of width 16 is unet itself: one network, one key
+        check_recipe_arguments(variant, recipes[parse(variant).baseline].model, "the recipe")
     sizes = {r.image_size for r in recipes.values()}
     if len(sizes) > 1:
         raise SuiteError(

@@ -41,6 +41,11 @@ class Kind:
     def default_mode(self) -> str:
         return self.modes[0]
 
+    @property
+    def a_module(self) -> str:
+        """``an attention module``, ``a conv module``: the kind in a sentence."""
+        return f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name} module"
+
 
 KINDS: dict[str, Kind] = {
     kind.name: kind

@@ -109,15 +109,15 @@ def hoist_options(argv: list[str]) -> list[str]:
 
 
 def use(paths: list[str]) -> list[str]:
-    """Load the plugin files ``paths`` now and add them to ``SUITE_PLUGINS`` for the processes this one
-    starts; returns the modules they register."""
+    """Load the plugin files ``paths`` now and, once they loaded, add them to ``SUITE_PLUGINS`` for the
+    processes this one starts; returns the modules they register."""
     absolute = [str(Path(path).expanduser().absolute()) for path in paths]
+    import suite.modules._library  # noqa: F401  (suite's own modules first: a plugin's name may not take theirs)
+
+    names = [name for path in absolute for name in registered_by(path)]
     configured = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
     os.environ[ENV] = os.pathsep.join(dict.fromkeys(absolute + configured))
-    import suite.modules  # noqa: F401  (suite's own modules first: a plugin's name may not take theirs)
-
-    load_configured()
-    return [name for path in absolute for name in registered_by(path)]
+    return names
 
 
 def registered_by(path: str | Path) -> list[str]:
@@ -155,7 +155,7 @@ def load_file(path: str | Path) -> Origin:
     try:
         with MODULES.registering_from(origin) as added:
             _run(shown, resolved, source, module)
-            _check_entries(shown, added)
+            _check_entries(f"plugin {shown}", added)
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -168,14 +168,17 @@ def load_file(path: str | Path) -> Origin:
 def _run(shown: str, resolved: Path, source: bytes, module: object) -> None:
     try:
         exec(compile(source, str(resolved), "exec"), module.__dict__)
-    except SuiteError as err:
-        raise SuiteError(f"plugin {shown}: {err}") from None
-    except ValueError as err:
-        if "already registered" in str(err):
-            raise SuiteError(f"plugin {shown}: {_duplicate(str(err))}") from None
-        raise SuiteError(f"plugin {shown} failed to import: {_reason(err, resolved)}") from None
     except Exception as err:  # noqa: BLE001  (any error in the user's file is reported, not raised)
-        raise SuiteError(f"plugin {shown} failed to import: {_reason(err, resolved)}") from None
+        raise _failure(f"plugin {shown}", err, resolved) from None
+
+
+def _failure(who: str, err: BaseException, source: Path | None) -> SuiteError:
+    """One line for what went wrong while a plugin file or package was imported."""
+    if isinstance(err, SuiteError):
+        return SuiteError(f"{who}: {err}")
+    if isinstance(err, ValueError) and "already registered" in str(err):
+        return SuiteError(f"{who}: {_duplicate(str(err))}")
+    return SuiteError(f"{who} failed to import: {_reason(err, source)}")
 
 
 def _duplicate(message: str) -> str:
@@ -186,10 +189,12 @@ def _duplicate(message: str) -> str:
     return message
 
 
-def _reason(err: BaseException, resolved: Path) -> str:
+def _reason(err: BaseException, resolved: Path | None) -> str:
     """``NameError: name 'x' is not defined (line 7)``: the error and the plugin's line that raised it."""
-    text = (str(err).strip().splitlines() or [""])[0]
-    line = getattr(err, "lineno", None) if isinstance(err, SyntaxError) else None
+    if isinstance(err, SyntaxError):
+        text, line = err.msg or "", err.lineno
+    else:
+        text, line = (str(err).strip().splitlines() or [""])[0], None
     for frame in traceback.extract_tb(err.__traceback__):
         if Path(frame.filename) == resolved:
             line = frame.lineno
@@ -197,14 +202,15 @@ def _reason(err: BaseException, resolved: Path) -> str:
     return f"{type(err).__name__}: {text}{where}" if text else f"{type(err).__name__}{where}"
 
 
-def _check_entries(shown: str, added: list[str]) -> None:
-    """What a plugin registered keeps its kind's contract: a known kind, the point arguments first, every
-    other argument with a default (the user sets it in a spec, or leaves it)."""
+def _check_entries(who: str, added: list[str]) -> None:
+    """What a plugin (``who``: ``plugin FILE`` or ``package NAME VERSION``) registered keeps its kind's
+    contract: a known kind, the point arguments first, every other argument with a default (the user
+    sets it in a spec, or leaves it)."""
     from suite.kinds import KINDS
 
     if not added:
         raise SuiteError(
-            f"plugin {shown} registers no module; decorate its builder with "
+            f"{who} registers no module; decorate its builder with "
             '@MODULES.register("name", kind="attention") (from suite.registry import MODULES)'
         )
     for name in added:
@@ -212,7 +218,7 @@ def _check_entries(shown: str, added: list[str]) -> None:
         kind = entry.meta.get("kind")
         if kind not in KINDS:
             raise SuiteError(
-                f"plugin {shown}: module {name!r} has kind {kind!r}; give kind= one of {', '.join(KINDS)}"
+                f"{who}: module {name!r} has kind {kind!r}; give kind= one of {', '.join(KINDS)}"
             )
         leading = KINDS[kind].point_args
         parameters = list(inspect.signature(entry.obj).parameters.values())
@@ -220,7 +226,8 @@ def _check_entries(shown: str, added: list[str]) -> None:
         required = [p.name for p in parameters[len(leading) :] if p.default is p.empty and p.kind is not p.VAR_KEYWORD]
         if names != leading or required:
             raise SuiteError(
-                f"plugin {shown}: module {name!r} is a {kind} module, whose builder is {KINDS[kind].contract}; "
+                f"{who}: module {name!r} is {KINDS[kind].a_module}, whose builder is "
+                f"{KINDS[kind].contract}; "
                 f"its builder takes ({', '.join(p.name for p in parameters)})"
                 + (f" and {', '.join(required)} has no default" if names == leading else "")
             )
@@ -236,18 +243,13 @@ def load_entry_points() -> None:
         file = _module_file(point.module)
         digest = hashlib.sha256(Path(file).read_bytes()).hexdigest() if file else ""
         origin = Origin("package", label, file or point.value, digest)
-        try:
-            with MODULES.registering_from(origin) as added:
+        who = f"package {label} (entry point {point.name} = {point.value} in group {ENTRY_POINT_GROUP})"
+        with MODULES.registering_from(origin) as added:
+            try:
                 point.load()
-                _check_entries(f"{file or point.value} (package {label})", added)
-        except SuiteError:
-            raise
-        except Exception as err:  # noqa: BLE001
-            text = (str(err).strip().splitlines() or [""])[0]
-            raise SuiteError(
-                f"package {label}: its entry point {point.name} = {point.value} in group {ENTRY_POINT_GROUP} "
-                f"failed to import: {type(err).__name__}: {text}; fix or uninstall the package"
-            ) from None
+            except Exception as err:  # noqa: BLE001  (any error in the package is reported, not raised)
+                raise _failure(who, err, Path(file) if file else None) from None
+            _check_entries(who, added)
         _loaded_packages.add(point.value)
 
 

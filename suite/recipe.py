@@ -11,7 +11,7 @@ baselines with pretrained weights, the ``finetune`` profile (from those weights,
 
 Values not given keep the ``Recipe`` defaults below. The resolved recipe (``Recipe.to_dict()``) is
 stored with every result and its ``hash`` is part of the run key. Keys added after results were stored
-stay out of the hash while they sit at their default (``HASHED_ONLY_WHEN_SET``), so older run keys hold.
+are left out while they sit at their default (``OMITTED_AT_DEFAULT``), so older run keys hold.
 
 Pretrained weights (``model.pretrained``: a file, or ``true`` for the library's cached ones) are keyed
 by content: resolving the recipe pins the file's SHA-256 in ``pretrained_sha256``, which the hash takes
@@ -40,6 +40,14 @@ NORMALIZATIONS = ("fold", "imagenet", "none")  # see Recipe.normalization
 SCHEDULES = ("cosine",)
 LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
 RECIPE_DIR = folder("baselines")
+# Keys ``Recipe.to_dict`` leaves out at these values (their defaults), so recipes made before the key
+# existed keep their hash.
+OMITTED_AT_DEFAULT = {
+    "train_fraction": 1.0,
+    "module_lr_mult": 1.0,
+    "module_warmup_epochs": 0.0,
+    "pretrained_sha256": None,
+}
 
 
 @dataclass
@@ -77,17 +85,24 @@ class Recipe:
     pretrained_sha256: str | None = None
     deterministic: bool = True  # torch.use_deterministic_algorithms + cuDNN deterministic
     model: dict = field(default_factory=dict)  # baseline builder kwargs, e.g. {"width": 16}
+    # Share of each fold's training part trained on, in (0, 1]: a nested subset, stratified by class, drawn
+    # from the split seed (suite.datasets.subsets); the validation fold is never touched. Small-data trials.
+    train_fraction: float = 1.0
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The recipe as plain data; the keys of ``OMITTED_AT_DEFAULT`` only when set (``train_fraction``
+        below 1, a module learning rate, pinned weights), so the recipes (and run keys) of runs that do not
+        use them are those of stores made before they existed."""
+        values = dataclasses.asdict(self)
+        for name, default in OMITTED_AT_DEFAULT.items():
+            if values[name] == default:
+                del values[name]
+        return values
 
     def hashed(self) -> dict:
-        """What the hash covers: every key, except those of ``HASHED_ONLY_WHEN_SET`` at their default;
-        with pinned weights, their SHA-256 stands for ``model.pretrained`` (a path, or true)."""
+        """What the hash covers: ``to_dict()``, where pinned weights' SHA-256 stands for ``model.pretrained``
+        (a path, or true)."""
         values = self.to_dict()
-        for name in HASHED_ONLY_WHEN_SET:
-            if values[name] == FIELDS[name].default:
-                del values[name]
         if self.pretrained_sha256 is not None:
             values["model"] = {k: v for k, v in self.model.items() if k != "pretrained"}
         return values
@@ -106,9 +121,6 @@ class Recipe:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Recipe)}
-# Keys added after results were stored: hashed only when set away from their default, so every recipe
-# that does not use them keeps the hash (and run keys) it had before they existed.
-HASHED_ONLY_WHEN_SET = ("module_lr_mult", "module_warmup_epochs", "pretrained_sha256")
 DERIVED = ("pretrained_sha256",)  # set while resolving a recipe, never given
 
 
@@ -142,6 +154,7 @@ RANGES = {
     "label_smoothing": Range(0, 1, high_open=True),
     "image_size": Range(1, 16_384),
     "grad_clip": Range(0, math.inf, low_open=True, high_open=True),
+    "train_fraction": Range(0, 1, low_open=True),
     "module_lr_mult": Range(0, 1000, low_open=True),
     "module_warmup_epochs": Range(0, 100_000),
 }

@@ -13,6 +13,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from suite.per_sample import PerSample
+
 
 def stable_hash(payload: object, length: int = 16) -> str:
     """SHA-256 of the canonical JSON of ``payload`` (sorted keys, no spaces), hex, truncated."""
@@ -86,6 +88,7 @@ class RunRecord:
     status: str  # "done" | "failed"
     error: str | None = None
     metrics: dict = field(default_factory=dict)  # final validation metrics (last epoch)
+    per_sample: PerSample | None = None  # last epoch's value per validation sample, keyed by sample id
     test_metrics: dict = field(default_factory=dict)  # official test split, where one exists
     curves: dict = field(default_factory=dict)  # {"epoch": [...], "train_loss": [...], "val_<m>": [...]}
     n_train: int = 0

@@ -98,19 +98,36 @@ def run_grid(
 
     ``retry_failed``: also train the runs stored as failed (same key), replacing their rows.
     """
+    grid = plan(request)
+    study = grid_study_of(request, grid)
+    return train_grid(grid, study, request.device, store_path, executor, on_plan, on_progress, on_record, retry_failed)
+
+
+def train_grid(
+    grid: Grid,
+    study: Study,
+    device: str,
+    store_path: str | None = None,
+    executor: str = "local",
+    on_plan: Callable[[Grid, int], None] | None = None,
+    on_progress: Callable[[Job, dict], None] | None = None,
+    on_record: Callable[[RunRecord], None] | None = None,
+    retry_failed: bool = False,
+) -> GridOutcome:
+    """Record ``study`` (the grid's, or a sweep, ablation or small-data study the grid is part of), then
+    train the jobs of the planned ``grid`` that the store lacks, writing each record as it finishes."""
     from suite.executors import EXECUTORS
     from suite.plugins import provenance as plugin_provenance
     from suite.store import Store, provenance
 
-    grid = plan(request)
     with Store(store_path) as store:
-        study = store.add_study(grid_study_of(request, grid))
+        study = store.add_study(study)
         stored = store.keys(status="done" if retry_failed else None)
         todo = [job for job in grid.jobs if job.key not in stored]
         if on_plan:
             on_plan(grid, len(todo))
         context = provenance(sys.argv)
-        costs = measure_costs(todo, grid, request.device) if todo else {}
+        costs = measure_costs(todo, grid, device) if todo else {}
         trained = failed = 0
         for record in EXECUTORS[executor]().map(todo, grid.data, on_progress):
             origins = plugin_provenance(canonical(record.spec))

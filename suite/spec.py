@@ -13,7 +13,8 @@ Grammar (README, "Variant specs"; the parser is ``suite._spec_parse``)::
 ``parse`` is purely syntactic (lowercased, kwargs sorted). ``canonical`` resolves a parsed spec against
 the registries: baseline arguments checked against its builder and coerced to their types (and kept
 as written, since the recipe, not the builder's default, is what an absent one means), points expanded
-and sorted, module kwargs equal to the module's defaults dropped, the default mode of the kind dropped;
+and sorted, module kwargs checked and coerced the same way and dropped where they equal the module's
+defaults, the default mode of the kind dropped;
 in a composite every member is canonical, serial groups inside serial groups and sum groups inside sum
 groups are flattened (they compute the same), parallel members are sorted (their order changes
 nothing but the order of initialisation) and the default fusion ``sum`` is dropped.
@@ -104,7 +105,7 @@ def canonical(spec: Spec | str) -> Spec:
         modes = KINDS[kind].modes
         mode = ins.mode or modes[0]
         if mode not in modes:
-            what = "a composite (attention)" if isinstance(unit, Composite) else f"a {kind} module"
+            what = f"a composite ({kind})" if isinstance(unit, Composite) else KINDS[kind].a_module
             raise SuiteError(
                 f"{unit} is {what} and cannot go in mode {mode!r}; {kind} modules support: {', '.join(modes)}"
             )
@@ -134,7 +135,7 @@ def _canonical_unit(unit: Unit) -> Unit:
         member = _canonical_unit(member)
         if isinstance(member, Module) and _module_kind(member.name) != COMPOSITE_KIND:
             raise SuiteError(
-                f"{member.name} is a {_module_kind(member.name)} module; a composite combines {COMPOSITE_KIND} "
+                f"{member.name} is {KINDS[_module_kind(member.name)].a_module}; a composite combines {COMPOSITE_KIND} "
                 f"modules only (it acts as one {COMPOSITE_KIND} module at each point), e.g. (se|sa) or (se>simam)"
             )
         same = isinstance(member, Composite) and member.op == unit.op and member.fusion is None and fusion is None
@@ -145,17 +146,22 @@ def _canonical_unit(unit: Unit) -> Unit:
 
 
 def _canonical_module(unit: Module) -> Module:
-    """The module's registered name and the arguments that differ from its defaults."""
-    from suite._arguments import unknown_argument
+    """The module's registered name and the arguments that differ from its defaults, each checked and
+    coerced to its default's type first (``rd_ratio=1`` is ``rd_ratio=1.0``: one network, one key)."""
+    from suite._arguments import check_arguments
     from suite.modules import MODULES, module_defaults
 
     entry = MODULES.entry(unit.name)
     defaults = module_defaults(entry.name)
-    unknown = [k for k, _ in unit.kwargs if k not in defaults]
-    if unknown:
-        raise unknown_argument(f"module {entry.name!r}", unknown[0], defaults)
-    kwargs = tuple((k, v) for k, v in unit.kwargs if defaults[k] != v or type(defaults[k]) is not type(v))
-    return Module(entry.name, kwargs)
+    given = check_arguments(f"module {entry.name!r}", dict(unit.kwargs), defaults)
+    return Module(entry.name, tuple((k, v) for k, v in sorted(given.items()) if not _same(v, defaults[k])))
+
+
+def _same(value: object, default: object) -> bool:
+    """A checked value equals the default it was coerced to (a None default: only None)."""
+    if isinstance(default, (tuple, list)):
+        return tuple(default) == value
+    return type(value) is type(default) and value == default
 
 
 def _check_once_per_point(baseline: str, insertions: list[Insertion]) -> None:

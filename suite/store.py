@@ -34,6 +34,7 @@ from suite._store_schema import (
     SEED_COLUMNS,
     SORT_COLUMNS,
     frame,
+    ids_row,
     record_to_row,
     calibration_to_row,
     row_to_calibration,
@@ -62,6 +63,8 @@ _VERSIONED_PACKAGES = {
     "torchmetrics": "torchmetrics",
     "fvcore": "fvcore",
     "numpy": "numpy",
+    "monai": "monai",  # HD95, NSD
+    "scikit-image": "scikit-image",  # clDice's skeletons
 }
 
 
@@ -190,6 +193,9 @@ class Store:
             marks = ", ".join("?" * len(row))
             verb = "INSERT OR REPLACE" if stored is not None else "INSERT"
             self._conn.execute(f"{verb} INTO runs ({columns}) VALUES ({marks})", tuple(row.values()))
+            ids = ids_row(record)
+            if ids is not None:
+                self._conn.execute("INSERT OR IGNORE INTO sample_ids (digest, ids) VALUES (?, ?)", ids)
             self._conn.execute("COMMIT")
         except sqlite3.Error as err:
             self._rollback()
@@ -204,7 +210,7 @@ class Store:
 
     def get(self, key: str) -> RunRecord | None:
         row = self._conn.execute("SELECT * FROM runs WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row_to_record(dict(row))
+        return None if row is None else row_to_record(dict(row), _sample_ids(self._conn, [dict(row)]))
 
     def records(self, **filters: Any) -> list[RunRecord]:
         """Stored runs whose columns equal the filters (a list, tuple or set means any of; ``seed`` = init seed)."""
@@ -271,8 +277,18 @@ def _select(conn: sqlite3.Connection, filters: dict[str, Any], skip_none: bool =
             clauses.append(f"{column} = ?")
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     order = ", ".join(SEED_COLUMNS["init"] if c == "seed" else c for c in SORT_COLUMNS)
-    rows = conn.execute(f"SELECT * FROM runs{where} ORDER BY {order}", values).fetchall()
-    return [row_to_record(dict(row)) for row in rows]
+    rows = [dict(row) for row in conn.execute(f"SELECT * FROM runs{where} ORDER BY {order}", values).fetchall()]
+    ids = _sample_ids(conn, rows)
+    return [row_to_record(row, ids) for row in rows]
+
+
+def _sample_ids(conn: sqlite3.Connection, rows: list[dict]) -> dict[str, bytes]:
+    """The compressed id lists the rows' per-sample values follow, each read once (none before schema v6)."""
+    digests = sorted({row["sample_ids"] for row in rows if row.get("sample_ids")})
+    if not digests:
+        return {}
+    marks = ", ".join("?" * len(digests))
+    return dict(conn.execute(f"SELECT digest, ids FROM sample_ids WHERE digest IN ({marks})", digests).fetchall())
 
 
 def _read(path: str | Path | None, query: Callable[[sqlite3.Connection, int], T], empty: T) -> T:

@@ -8,7 +8,9 @@ It takes tens of seconds on 2 CPU cores, so the tests that use it are marked slo
 segmentation (Dice/IoU) and one classification (accuracy/macro F1), a 5-fold x 2-seed grid per
 variant, with per-fold values drawn so that each verdict label comes out: a consistent gain (holds, clearly above delta or
 not), a consistent loss (worse), a consistent loss below delta (small loss), a negligible difference (no
-practical gain) and a noisy one (inconclusive). One more variant has a failed run (its comparison is
+practical gain) and a noisy one (inconclusive). Every run keeps per-image values of its validation
+images (Dice, IoU and HD95 per image; right or wrong per digit), the segmentation runs also an HD95
+(lower is better) and a score on a pretend official test split. One more variant has a failed run (its comparison is
 refused, naming the failure), and the U-Net baseline has a second setting (image size 48) with SE, so
 the leaderboard labels two baseline rows. ``across_store`` writes SE and ECA on more datasets for the
 Across datasets page (on its own, or next to this grid: then both are on 5 datasets).
@@ -18,10 +20,12 @@ store, so either builder serves the same tests.
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from suite.per_sample import PerSample
 from suite.recipe import Recipe
 from suite.records import RunRecord, Seeds, stable_hash
 from suite.spec import key, parse
@@ -68,6 +72,24 @@ FAILED = ("shapes", "unet+ge", 2, 1)  # (dataset, variant, fold, seed) of the ru
 FAILED_ERROR = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\nTraceback (most recent call last): ..."
 SECOND_SETTING = ("shapes", 48, {"unet": 0.0, "unet+se": 0.03})  # dataset, image size, spec -> gain
 SECOND_METRIC = {"dice": ("iou", lambda dice: dice / (2 - dice)), "accuracy": ("macro_f1", lambda acc: acc - 1.5)}
+HD95 = ("hd95", lambda dice: 40.0 * (1.0 - dice))  # px: a better Dice comes with a lower HD95
+IMAGES = 12  # validation images per fold (n_val)
+
+
+def _per_image(dataset: str, spec: str, fold: int, seed: int, value: float) -> PerSample:
+    """Per-image values of one run whose metric is ``value``: each image keeps its own difficulty on every run
+    of the fold (so baseline and variant pair up), plus a little run noise (from its own generator, so the
+    grid's values are those drawn without per-image values)."""
+    ids = [f"{dataset}-{fold * IMAGES + i:03d}" for i in range(IMAGES)]
+    difficulty = np.random.default_rng(fold).normal(0.0, 1.0, IMAGES)
+    if GRIDS[dataset]["metric"] == "accuracy":  # the hardest images are the ones a run gets wrong
+        right = np.zeros(IMAGES)
+        right[np.argsort(difficulty)[: round(value / 100 * IMAGES)]] = 100.0
+        return PerSample(ids, {"accuracy": right})
+    noise = np.random.default_rng([fold, seed, zlib.crc32(spec.encode())]).normal(0, 0.005, IMAGES)
+    offsets = 0.05 * (difficulty - difficulty.mean()) + noise
+    dice = np.clip(value - offsets, 0.0, 1.0)
+    return PerSample(ids, {"dice": dice, "iou": dice / (2 - dice), "hd95": HD95[1](dice)})
 
 
 def _record(
@@ -90,6 +112,10 @@ def _record(
     epochs = [1, 2, 3]
     val_curve = [value * f for f in (0.8, 0.93, 1.0)]
     seeds = Seeds.from_repeat(0, seed)
+    metrics, test = {metric: value, second: convert(value)}, {}
+    if metric == "dice":
+        metrics[HD95[0]] = HD95[1](value)
+        test = {name: number - 0.02 if name != HD95[0] else number + 1.0 for name, number in metrics.items()}
     spec = key(spec)  # canonical, as ``suite run`` stores it: unet+se -> unet+se@dec1,dec2,dec3,dec4
     return RunRecord(
         key=stable_hash({"spec": spec, "dataset": dataset, "fold": fold, "seed": seed, "recipe": recipe.hash}),
@@ -104,7 +130,9 @@ def _record(
         recipe_hash=recipe.hash,
         status="done" if error is None else "failed",
         error=error,
-        metrics={metric: value, second: convert(value)} if error is None else {},
+        metrics=metrics if error is None else {},
+        per_sample=_per_image(dataset, spec, fold, seed, value) if error is None else None,
+        test_metrics=test if error is None else {},
         curves={
             "epoch": epochs,
             "train_loss": [round(1.0 / e + rng.uniform(0, 0.02), 4) for e in epochs],
@@ -112,7 +140,7 @@ def _record(
             f"val_{second}": [convert(v) for v in val_curve],
         },
         n_train=48,
-        n_val=12,
+        n_val=IMAGES,
         params=params + added,
         params_added=added,
         gmacs=gmacs * (1 + added / params),

@@ -35,3 +35,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared datasets not found at {SHARED_DATA} (set SUITE_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def isolated_plugins(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The test's own module registry, plugin loader memory and ``SUITE_PLUGINS``: the plugins a test
+    loads are gone afterwards. Returns the monkeypatch, for more of the same."""
+    from suite import plugins
+    from suite.modules import MODULES
+
+    monkeypatch.delenv(plugins.ENV, raising=False)
+    monkeypatch.setattr(MODULES, "_entries", dict(MODULES._entries))
+    monkeypatch.setattr(plugins, "_loaded_files", {})
+    monkeypatch.setattr(plugins, "_loaded_packages", set())
+    return monkeypatch

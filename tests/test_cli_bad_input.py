@@ -65,6 +65,19 @@ ROWS = [
     ("run --grid {tmp}/latin1.yaml", 2, "is not UTF-8 text (byte 0xe9"),
     ("run --grid {tmp}/deep.yaml", 2, "nests too deeply"),
     ("run --grid {tmp}/bad-lr.yaml", 2, "recipe lr must be a finite number"),
+    # studies: sweep, ablate, train fractions
+    ("sweep unet+se@enc1+cbam@dec1 --dataset shapes", 2, "suite sweep moves one module at a time"),
+    ("sweep unet+se --modes sideways --dataset shapes", 2, "unknown mode 'sideways' in --modes"),
+    ("sweep unet+se --points enc9 --dataset shapes", 2, "unknown point 'enc9'"),
+    ("sweep unet+dsconv --points skip1 --dataset shapes", 2, "no cell left"),
+    ("sweep unet+se --dataset shapes --folds 2", 2, "--folds 2 gives too few paired folds"),
+    ("sweep unet+se --dataset shapes --train-fraction 2", 2, "is not a share of the training folds in (0, 1]"),
+    ("ablate unet+se --dataset shapes", 2, "needs a spec with 2 to 4 insertions"),
+    ("ablate unet+se@enc1+eca@enc2+cbam@enc3+sa@dec1+ge@dec2 --dataset shapes", 2, "which would train 32 specs"),
+    ("ablate unet+se@enc1+cbam@dec1 --dataset digits", 2, "seg sets:"),
+    ("run -v resnet18+se --dataset digits --train-fraction 0,1", 2, "'0' is not a share of the training folds"),
+    ("run -v resnet18+se --dataset digits --train-fraction 0.5 --set train_fraction=0.5", 2, "not --set train_fraction"),
+    ("run -v resnet18+se --dataset digits --train-fraction 0.0001,1", 2, "use at least"),
     # data
     ("run -v unet+se --dataset kvasir-seg --data-root {tmp}/loop", 1, "is a symbolic link that cannot be followed"),
     ("data verify kvasir-seg --root {tmp}/loop", 1, "Too many levels of symbolic links"),
@@ -145,7 +158,7 @@ def test_bad_input_is_one_line_and_leaves_the_store_as_it_was(
     before = _snapshot(tmp_path)
     assert before["suite.db-wal"] is not None and before["suite.db-shm"] is not None
     args = [part.replace("{tmp}", str(prepared)) for part in command.split(" ")]
-    takes_store = args[0] in ("run", "compare", "report") and "--store" not in args
+    takes_store = args[0] in ("run", "sweep", "ablate", "compare", "report") and "--store" not in args
     returned, out, err = invoke([*args, "--store", str(tmp_path / "suite.db")] if takes_store else args)
     lines = err.strip().splitlines()
     assert returned == code, err
@@ -153,7 +166,7 @@ def test_bad_input_is_one_line_and_leaves_the_store_as_it_was(
     assert phrase.replace("{tmp}", str(prepared)) in lines[0]
     assert "Traceback" not in out + err
     assert _snapshot(tmp_path) == before, "the store files changed"
-    if args[0] == "run":
+    if args[0] in ("run", "sweep", "ablate"):
         absent = tmp_path / "new" / "suite.db"
         assert invoke([*args, "--store", str(absent)])[0] == code
         assert not absent.parent.exists(), "a rejected run created a store"

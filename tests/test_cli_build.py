@@ -12,9 +12,8 @@ import timm
 from typer.testing import CliRunner
 
 from suite.baselines import BASELINES
-from suite.build import build_variant
+from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES, build_variant
 from suite.cli import app, main
-from suite.build import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CLASSES
 from suite.kinds import KINDS
 from suite.modules import MODULES
 
@@ -179,6 +178,9 @@ BAD_INPUTS = {
     "baseline build argument": (["inspect", "vit_tiny", "--width", "8"], "its arguments"),
     "points without baseline": (["list", "points"], "unet"),
     "baseline for modules": (["list", "modules", "unet"], "suite list points unet"),
+    "baseline argument": (["inspect", "unet(wdth=18)"], "its arguments: width=64"),
+    "composite of a conv module": (["inspect", "unet+(se|dsconv)"], "a composite combines attention modules only"),
+    "plugin file missing": (["list", "modules", "--plugin", "no_such_plugin.py"], "no_such_plugin.py: cannot read it"),
 }
 
 

@@ -26,6 +26,7 @@ from _dashboard_fixtures import (
     ACROSS_TASKS,
     FAILED,
     GRIDS,
+    IMAGES,
     SECOND_SETTING,
     across_store,
     add_variant,
@@ -34,8 +35,9 @@ from _dashboard_fixtures import (
 )
 from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
+from suite.per_sample import paired, summarize
 from suite.reports import _format
-from suite.reports._common import family_label, verdict_text
+from suite.reports._common import TEST_TITLE, family_label, metric_heading, verdict_text
 from suite.reports.across import build_across
 from suite.reports.model import build_report
 from suite.reports.style import style
@@ -47,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
 PAGES = sorted(path.relative_to(APP.parent).as_posix() for path in (APP.parent / "views").glob("*.py"))
 TITLES = {"views/leaderboard.py": "Leaderboard", "views/variant.py": "Variant", "views/gains.py": "Gains",
-          "views/across.py": "Across datasets"}  # fmt: skip
+          "views/across.py": "Across datasets", "views/studies.py": "Studies"}  # fmt: skip
 FILTERS = ("filter_dataset", "filter_baseline", "filter_module", "filter_point", "filter_verdict")
 
 sys.path.insert(0, str(APP.parent))  # the app's helpers import each other by bare name, as Streamlit runs them
@@ -106,6 +108,11 @@ def leaderboard_rows(app: AppTest) -> pd.DataFrame:
     """The leaderboard table (the first table of the Leaderboard page)."""
     assert app.title[0].value == "Leaderboard"
     return app.dataframe[0].value
+
+
+def table_with(app: AppTest, column: str) -> pd.DataFrame | None:
+    """The first table of the page with a column named (or starting with) ``column``."""
+    return next((t.value for t in app.dataframe if any(str(c).startswith(column) for c in t.value.columns)), None)
 
 
 def chart_data(app: AppTest) -> list[list[pd.DataFrame]]:
@@ -285,10 +292,10 @@ def test_variant_page_pairs_every_fold_and_seed_and_shows_the_verdict_statistics
             assert metrics["MDE of the rule"] == _format.value(comp.mde, comp.metric)
             assert f"in a family of {comp.family_size}" in captions
             assert ("Standard error floored at the metric's resolution" in captions) == comp.se_floored
-        paired_plot, *curves = chart_data(app)
+        paired_plot, _distribution, _per_image, *curves = chart_data(app)
         assert len(paired_plot[0]) == 2 * len(pairs)  # one baseline and one variant point per (fold, seed)
         assert len(curves) == 2  # validation metric and training loss
-        placed = app.dataframe[1].value  # as rebuilt with build_variant: one row per (module, point)
+        placed = table_with(app, "module")  # as rebuilt with build_variant: one row per (module, point)
         spec = parse(comp.variant)
         assert sorted(zip(placed["module"], placed["point"])) == sorted(
             (ins.module, point) for ins in spec.insertions for point in ins.points
@@ -296,6 +303,43 @@ def test_variant_page_pairs_every_fold_and_seed_and_shows_the_verdict_statistics
         assert (placed["channels"] > 0).all() and (placed["params added"] > 0).all()
     assert {c.se_floored for c in comparisons if c.has_stats} == {True, False}  # both captions were seen
     assert {c.latency_reliable for c in comparisons} >= {True, False}
+
+
+@pytest.mark.parametrize("metric", ["dice", "hd95", "accuracy"])
+def test_variant_page_pairs_the_per_image_values_on_the_same_images(grid_store, monkeypatch, metric):
+    monkeypatch.setenv("SUITE_STORE", str(grid_store))
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    app.selectbox(key=_data.METRIC_KEY).set_value(metric).run()
+    app.switch_page("views/variant.py").run()
+    runs = read_runs(grid_store)
+    report = build_report(read_runs(grid_store, status=None), metric=metric)
+    higher = metric_info(metric).higher_is_better
+    for index, comp in enumerate(report.comparisons):
+        app.selectbox(key="variant_choice").set_value(index).run()
+        assert not app.exception
+        same = runs[(runs["manifest_hash"] == comp.manifest_hash) & (runs["recipe_hash"] == comp.recipe_hash)]
+        expected = paired(same[same["spec"] == comp.baseline], same[same["spec"] == comp.variant], metric)
+        assert len(expected) == comp.n_folds * IMAGES  # every validation image of every fold, once
+        _, distribution, per_image, *_ = chart_data(app)
+        assert len(distribution[0]) == 2 * len(expected)  # each image under the baseline and the variant
+        shown = next(d for d in per_image if "id" in d).set_index(["fold", "id"]).sort_index()  # not the diagonal
+        assert list(shown.index) == list(expected.set_index(["fold", "id"]).index)
+        np.testing.assert_allclose(shown["gain"], expected["gain"])
+        sign = 1 if higher else -1  # a lower HD95 is a positive gain
+        np.testing.assert_allclose(shown["gain"], sign * (shown["variant"] - shown["baseline"]))
+        table = table_with(app, "values").set_index("values")
+        summary = summarize(expected)
+        assert list(table.loc["baseline"]) == pytest.approx(summary.baseline)
+        assert list(table.loc["gain (positive = better)"]) == pytest.approx(summary.gain)
+        captions = " ".join(c.value for c in app.main.caption)
+        assert f"better on {summary.better}, worse on {summary.worse}" in captions
+        every = table_with(app, "metric")
+        assert metric_heading(metric) in list(every["metric"])
+        test = [t.value for t in app.dataframe if "metric" in t.value.columns][1:]
+        if comp.dataset == "shapes":  # the fixture's segmentation runs were scored on a test split
+            assert test and set(test[0]["metric"]) == set(every["metric"]) and TEST_TITLE in app.markdown[-1].value
+        else:
+            assert not test and "No official test split" in captions
 
 
 def test_gains_page_plots_every_tested_variant_and_its_pareto_front(grid_store, monkeypatch):

@@ -33,6 +33,9 @@ def test_card_fields(name: str):
     assert card.splits.strip()
     if card.task == "seg":
         assert card.layout.foreground.strip()
+        assert card.scoring is not None and card.scoring.nsd_tolerance_px > 0, "say how masks are scored"
+    else:
+        assert card.scoring is None
     if card.origin == "download":
         assert card.source.files and all(f.url.startswith("https://") for f in card.source.files)
     for first, last in card.groups.ranges.values():
@@ -45,6 +48,15 @@ def test_synthetic_sets_say_so():
     card = load_card("shapes")
     assert "SYNTHETIC" in card.label and "SYNTHETIC" in card.title
     assert DATASETS.entry("shapes").meta["synthetic"] is True
+
+
+def test_scoring_spacing_follows_the_scored_size_and_only_drive_is_tubular():
+    membrane = load_card("isbi2012-membrane").scoring
+    assert membrane.spacing_at(512) == pytest.approx((0.000004, 0.000004))  # 4 nm per pixel as published
+    assert membrane.spacing_at(128) == pytest.approx((0.000016, 0.000016))  # a quarter of the pixels, 4x wider
+    assert load_card("kvasir-seg").scoring.spacing_at(256) is None  # no spacing published: pixels only
+    tubular = [n for n in DATASETS.list() if load_card(n).task == "seg" and load_card(n).scoring.tubular]
+    assert tubular == ["drive"]
 
 
 def test_cvc_groups_cover_the_612_frames_once():
@@ -70,6 +82,11 @@ def _write(tmp_path: Path, name: str, data: dict) -> Path:
         (lambda d: d["source"].update(files=[{"url": "ftp://x/y.zip"}]), "source.files[0].url"),
         (lambda d: d.update(samples={"train": -1}), "samples"),
         (lambda d: d["groups"].update(ranges={"seq01": [1]}), "groups.ranges.seq01"),
+        (lambda d: d.pop("scoring"), "scoring"),
+        (lambda d: d["scoring"].update(nsd_tolerance_px=0), "scoring.nsd_tolerance_px"),
+        (lambda d: d["scoring"].update(tubular="yes"), "scoring.tubular"),
+        (lambda d: d["scoring"].update(pixel_spacing_mm=[0.1, -0.1], original_size=[288, 384]), "scoring.pixel_spacing_mm"),
+        (lambda d: d["scoring"].update(pixel_spacing_mm=[0.1, 0.1]), "scoring.original_size"),
     ],
 )
 def test_broken_card_names_file_and_field(tmp_path: Path, change, field: str):

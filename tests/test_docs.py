@@ -24,6 +24,10 @@ def test_quoted_inspect_output_is_current():
     assert docs_check.check(write=False, store=DEMO_STORE, only={"inspect-unet-se"}) == []
 
 
+def test_quoted_check_of_the_broken_plugin_is_current():
+    assert docs_check.check(write=False, store=DEMO_STORE, only={"check-square-only"}) == []
+
+
 def test_rounding_tolerance_allows_last_digit_jitter_only():
     assert docs_check.same_within_rounding("| 0.9441 | holds |", "| 0.9439 | holds |")
     assert not docs_check.same_within_rounding("| 0.9449 | holds |", "| 0.9439 | holds |")

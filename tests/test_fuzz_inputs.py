@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from suite.baselines import BASELINES  # imported up front: the first example is not charged for it
-from suite.commands.run import _overrides
+from suite.commands._grid_options import recipe_overrides as _overrides
 from suite.errors import SuiteError
 from suite.grid import GridRequest, resolve
 from suite.recipe import FIELDS, RANGES, Recipe, load_recipe

@@ -18,6 +18,7 @@ import pytest
 from suite._migrations import SCHEMA_VERSION
 from suite._store_schema import FRAME_COLUMNS
 from suite.errors import StoreError, SuiteError
+from suite.per_sample import PerSample
 from suite.records import RunRecord, Seeds
 from suite.store import Store, provenance, read_runs, read_studies, resolve_store_path
 from suite.studies.record import find_study, grid_study
@@ -56,6 +57,7 @@ def make_record(key: str = "k0", **changes) -> RunRecord:
         status="failed",
         error="RuntimeError: out of memory",
         metrics={"dice": 0.81, "iou": 0.69},
+        per_sample=PerSample([f"{i:03d}" for i in range(6)], {"dice": [0.9, 0.8, 0.7, 0.6, 1.0, 0.86], "iou": [0.5] * 6}),
         test_metrics={"dice": 0.8, "iou": 0.67},
         curves={"epoch": [1, 2, 3], "train_loss": [0.9, 0.5, 0.3], "val_dice": [0.5, 0.7, 0.81]},
         n_train=24,
@@ -103,6 +105,25 @@ def test_round_trip_keeps_every_field(tmp_path):
     with Store(tmp_path / "suite.db") as store:  # and after reopening
         assert store.get(record.key) == record
         assert store.records() == [record]
+
+
+def test_per_sample_ids_are_stored_once_per_fold_and_values_compactly(tmp_path):
+    rng = np.random.default_rng(0)
+    ids = [f"train-{i:05d}" for i in sorted(rng.choice(50_000, 10_000, replace=False))]  # a CIFAR-10 fold
+    path = tmp_path / "suite.db"
+    with Store(path) as store:
+        for number, spec in enumerate(("resnet18", "resnet18+se@stage4", "resnet18+eca@stage4")):
+            right = 100.0 * (rng.random(10_000) < 0.9)
+            store.write(make_record(f"r{number}", spec=spec, per_sample=PerSample(ids, {"accuracy": right})))
+        store.write(make_record("other-fold", fold=3, per_sample=PerSample(ids[:5], {"accuracy": [0.0] * 5})))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sample_ids").fetchone()[0] == 2  # one id list per fold
+        sizes = [row[0] for row in conn.execute("SELECT length(per_sample) FROM runs WHERE key LIKE 'r%'")]
+    conn.close()
+    assert max(sizes) < 4_000  # 10,000 right/wrong values in under 4 kB (float32 would be 40 kB raw)
+    frame = read_runs(path, status=None).set_index("key")
+    assert frame.loc["r1", "per_sample"].ids == tuple(ids) and frame.loc["r1", "per_sample"].ids is frame.loc["r2", "per_sample"].ids
+    assert frame.loc["other-fold", "per_sample"] == PerSample(ids[:5], {"accuracy": [0.0] * 5})
 
 
 def test_numpy_scalars_are_stored_as_plain_numbers(tmp_path):
@@ -153,18 +174,19 @@ def test_migration_from_v1_keeps_rows_and_adds_the_columns_of_every_later_versio
     unmigrated = read_runs(path, status=None)  # read-only readers cope with an old store as it is
     assert list(unmigrated["key"]) == ["old"] and pd.isna(unmigrated.loc[0, "params_added"])
     assert pd.isna(unmigrated.loc[0, "baseline_latency_ms"]) and pd.isna(unmigrated.loc[0, "latency_spread_ms"])
+    assert unmigrated.loc[0, "per_sample"] is None  # per-sample values came with schema v6
     assert read_studies(path) == []  # the studies table came with schema v4
 
     with Store(path) as store:
         assert store.schema_version() == SCHEMA_VERSION
         assert store.get("old") == dataclasses.replace(
-            old, test_metrics={}, params_added=None, baseline_latency_ms=None, latency_spread_ms=None
+            old, test_metrics={}, params_added=None, baseline_latency_ms=None, latency_spread_ms=None, per_sample=None
         )
         store.write(make_record(key="new"))
         assert store.get("new") == make_record(key="new")
     with sqlite3.connect(path) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-    assert {"test_metrics", "params_added", "baseline_latency_ms", "latency_spread_ms"} <= columns
+    assert {"test_metrics", "params_added", "baseline_latency_ms", "latency_spread_ms", "per_sample", "sample_ids"} <= columns
 
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path):

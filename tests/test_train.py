@@ -18,12 +18,15 @@ from suite.recipe import Recipe, load_recipe
 from suite.records import Job, RunRecord, Seeds
 from suite.train import (
     METRICS,
+    Evaluation,
     NonFiniteLoss,
     evaluate,
+    final_metric_names,
     make_loss,
     make_scheduler,
     per_image_dice_iou,
     run_one,
+    surface_scoring,
     train_one_epoch,
 )
 from suite.device import determinism
@@ -200,12 +203,20 @@ def test_determinism_switch_restores_global_settings() -> None:
 def test_run_one_records_a_segmentation_run(shapes: LoadedDataset) -> None:
     recipe = tiny_unet()
     seen: list[dict] = []
-    record = run_one(make_job(shapes, "unet", recipe, k=3, fold=1), shapes, progress=seen.append)
+    job = make_job(shapes, "unet", recipe, k=3, fold=1)
+    record = run_one(job, shapes, progress=seen.append)
     assert isinstance(record, RunRecord) and record.status == "done" and record.error is None
-    assert set(record.metrics) == set(METRICS["seg"])
-    assert all(0.0 <= value <= 1.0 for value in record.metrics.values())
+    assert set(record.metrics) == set(final_metric_names("seg", surface_scoring(shapes))) == {"dice", "iou", "hd95", "nsd"}
+    assert all(0.0 <= value <= 1.0 for name, value in record.metrics.items() if name != "hd95")
+    assert 0.0 <= record.metrics["hd95"] <= math.hypot(32, 32)  # pixels of the 32 px mask
     assert (record.n_train, record.n_val, record.fold) == (16, 8, 1)
     assert record.curves["epoch"] == [1, 2] and len(record.curves["val_dice"]) == 2
+    assert "val_hd95" not in record.curves and "val_hd95" not in seen[-1]  # boundary metrics: last epoch only
+    _, val_idx = make_manifest(shapes, 3, 0).split(1, shapes.ids)
+    assert record.per_sample.ids == tuple(shapes.ids[i] for i in val_idx.tolist())
+    assert set(record.per_sample.values) == set(record.metrics)
+    for name, values in record.per_sample.values.items():  # the metric is the mean of the per-image values
+        assert values.mean() == pytest.approx(record.metrics[name], rel=1e-6), name
     assert [row["epoch"] for row in seen] == [1, 2] and seen[-1]["epochs"] == 2
     assert seen[-1]["val_dice"] == record.metrics["dice"] and "train_loss" in seen[0]
     assert record.params > 0 and record.params_added == 0 and record.gmacs is None
@@ -263,11 +274,20 @@ def test_out_of_memory_fails_the_run_with_its_epoch_and_the_way_out(shapes, monk
 
 
 def test_the_last_epoch_is_reported_not_the_best(shapes: LoadedDataset, monkeypatch: pytest.MonkeyPatch) -> None:
-    scripted = iter([{"loss": 0.1, "dice": 0.9, "iou": 0.8}, {"loss": 0.5, "dice": 0.4, "iou": 0.3}])
-    monkeypatch.setattr(run_one_module, "evaluate", lambda *args, **kwargs: next(scripted))
+    def per_image(value: float) -> dict:
+        return {"dice": np.full(8, value)}
+
+    scripted = iter(
+        [
+            Evaluation({"loss": 0.1, "dice": 0.9, "iou": 0.8}, per_image(0.9)),
+            Evaluation({"loss": 0.5, "dice": 0.4, "iou": 0.3, "hd95": 7.0}, per_image(0.4)),
+        ]
+    )
+    monkeypatch.setattr(run_one_module, "evaluate_in_detail", lambda *args, **kwargs: next(scripted))
     record = run_one(make_job(shapes, "unet", tiny_unet(), k=3), shapes)
-    assert record.metrics == {"dice": 0.4, "iou": 0.3}
+    assert record.metrics == {"dice": 0.4, "iou": 0.3, "hd95": 7.0}
     assert record.curves["val_dice"] == [0.9, 0.4]
+    np.testing.assert_array_equal(record.per_sample.values["dice"], np.full(8, 0.4, dtype=np.float32))
 
 
 def test_official_test_split_is_scored_once_at_the_end(
@@ -276,17 +296,18 @@ def test_official_test_split_is_scored_once_at_the_end(
     scored: list[str] = []
     original = run_one_module._Trainer.evaluate
 
-    def spy(trainer, data: LoadedDataset, indices: torch.Tensor) -> dict:
-        scored.append("test" if data.ids[0].startswith("test-") else "val")
-        return original(trainer, data, indices)
+    def spy(trainer, data: LoadedDataset, indices: torch.Tensor, final: bool) -> Evaluation:
+        scored.append(("test" if data.ids[0].startswith("test-") else "val") + (" final" if final else ""))
+        return original(trainer, data, indices, final)
 
     monkeypatch.setattr(run_one_module._Trainer, "evaluate", spy)
     test = replace(subset(shapes, 6), ids=[f"test-{i}" for i in range(6)])
     with_test = replace(shapes, test=test)
     record = run_one(make_job(with_test, "unet", tiny_unet(epochs=2), k=3), with_test)
-    assert scored == ["val", "val", "test"]
-    assert set(record.test_metrics) == set(METRICS["seg"])
-    assert all(0.0 <= value <= 1.0 for value in record.test_metrics.values())
+    assert scored == ["val", "val final", "test final"]
+    assert set(record.test_metrics) == set(record.metrics) == {"dice", "iou", "hd95", "nsd"}
+    assert all(0.0 <= value <= 1.0 for name, value in record.test_metrics.items() if name != "hd95")
+    assert record.per_sample.ids[0] != "test-0"  # per-sample values are the validation fold's
 
 
 def test_a_changed_split_is_refused(shapes: LoadedDataset) -> None:
@@ -313,9 +334,12 @@ def test_resnet18_on_digits_beats_chance() -> None:
     data = subset(load_dataset("digits", image_size=8), 300)
     recipe = load_recipe("resnet18", "cls", "quick", {"epochs": 3, "batch_size": 16, "image_size": 8})
     record = run_one(make_job(data, "resnet18", recipe, k=5), data)
-    assert record.status == "done" and set(record.metrics) == set(METRICS["cls"])
+    assert record.status == "done" and set(record.metrics) == set(METRICS["cls"]) == {"accuracy", "macro_f1", "ece"}
     assert record.metrics["accuracy"] > 30.0  # chance is 10% on ten balanced classes
-    assert 0.0 <= record.metrics["macro_f1"] <= 100.0
+    assert 0.0 <= record.metrics["macro_f1"] <= 100.0 and 0.0 <= record.metrics["ece"] <= 100.0
+    correct = record.per_sample.values["accuracy"]
+    assert len(correct) == record.n_val and set(np.unique(correct)) <= {0.0, 100.0}
+    assert correct.mean() == pytest.approx(record.metrics["accuracy"], rel=1e-6)
 
 
 # ---- executor ------------------------------------------------------------------------------------

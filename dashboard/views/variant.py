@@ -1,21 +1,25 @@
 """Variant page: one variant against its baseline, fold by fold: the verdict with its p, posterior, the rule's
-MDE and family, then curves, resolved spec, cost, recipe and provenance (failed runs included)."""
+MDE and family; image by image on the same validation images; every metric, and the official test split
+apart from the verdict; then curves, resolved spec, cost, recipe and provenance (failed runs included)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from _charts import learning_curves, paired_plot
-from _data import board
+from _charts import learning_curves, paired_plot, per_image_distribution, per_image_pairs
+from _data import VARIANT_TARGET, board
+from _metric_tables import percentiles, spec_metrics
 from _spec import insertions, papers, placements
 from _tables import axis_title
 from suite import _stats
 from suite.capacity import CapacityMatch
 from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
+from suite.per_sample import PERCENTILES, paired
 from suite.reports import _format
-from suite.reports._common import capacity_cell, family_label, verdict_text
+from suite.reports._common import TEST_NOTE, TEST_TITLE, capacity_cell, family_label, verdict_text
+from suite.reports.model import Section
 from suite.verdict import Comparison
 
 view = board()
@@ -23,8 +27,8 @@ if view is None:
     st.stop()
 
 st.title("Variant")
-choices: list[tuple[Comparison, str]] = [  # (comparison, setting label), in the report's order
-    (comp, setting.label)
+choices: list[tuple[Comparison, str, Section]] = [  # (comparison, setting label, section), in the report's order
+    (comp, setting.label, section)
     for section in view.report.sections
     for setting in section.settings
     for comp in setting.comparisons
@@ -35,12 +39,16 @@ if not choices:
 
 
 def _choice_label(index: int) -> str:
-    comp, setting = choices[index]
+    comp, setting, _ = choices[index]
     return f"{comp.variant}  ·  {comp.dataset}" + (f"  ·  {setting}" if setting else "")
 
 
+target = st.session_state.pop(VARIANT_TARGET, None)  # sent by the Studies page
+opened = [i for i, (c, _, _) in enumerate(choices) if (c.variant, c.dataset, c.recipe_hash) == target]
+if opened:
+    st.session_state["variant_choice"] = opened[0]
 chosen = st.selectbox("Variant", range(len(choices)), format_func=_choice_label, key="variant_choice")
-comp, setting = choices[chosen]
+comp, setting, section = choices[chosen]
 metric, column = comp.metric, f"val_{comp.metric}"
 unit = metric_info(metric).unit
 title = axis_title(metric)
@@ -123,6 +131,40 @@ st.caption(
     "The verdict averages seeds within a fold first."
     + (" Cells with a failed run have no pair here; the runs below name them." if len(pairs) < len(variant_all) else "")
 )
+
+st.subheader("Per image")
+image_pairs = paired(baseline_runs, variant_runs, metric)
+summary = next((i.summary for i in section.per_image if i.variant == comp.variant and i.setting == setting), None)
+if summary is None:
+    st.info(f"These runs stored no per-image {title}: runs made before per-image values were kept have none.")
+else:
+    left, right = st.columns(2)
+    left.altair_chart(per_image_distribution(image_pairs, title), width="stretch")
+    right.altair_chart(per_image_pairs(image_pairs, title), width="stretch")
+    st.dataframe(
+        percentiles(summary),
+        hide_index=True,
+        key="per_image_percentiles",
+        column_config={f"p{p}": st.column_config.NumberColumn(f"p{p}", format="%.4g") for p in PERCENTILES},
+    )
+    st.caption(
+        f"{title} of each of the {summary.images} validation images under the baseline and the variant, on the "
+        "same fold with the same seeds (an image's seeds averaged). Left: the two distributions; right: one point "
+        f"per image, the dashed line where nothing changed. The variant did better on {summary.better}, worse on "
+        f"{summary.worse} and the same on {summary.tied} images ({metric_info(metric).direction})."
+    )
+
+st.subheader("Every metric")
+validation = spec_metrics(section.validation, comp, setting)
+st.dataframe(validation, hide_index=True, key="validation_metrics")
+st.caption("Mean ± sd over folds × seeds of the last epoch's validation metrics; the verdict tests one of them.")
+test = spec_metrics(section.test, comp, setting)
+if test.empty:
+    st.caption("No official test split was scored: the dataset has none, or these runs predate it.")
+else:
+    st.markdown(f"**{TEST_TITLE}**")
+    st.dataframe(test, hide_index=True, key="test_results")
+    st.caption(TEST_NOTE)
 
 st.subheader("Learning curves")
 curve_rows = []

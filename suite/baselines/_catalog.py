@@ -11,6 +11,7 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from suite.errors import SuiteError
+from suite.kinds import KINDS
 from suite.registry import natural_key
 
 
@@ -60,7 +61,7 @@ class PointCatalog:
     def check_kind(self, point: str, kind: str, module: str, baseline: str) -> None:
         if kind not in self.kinds[point]:
             raise SuiteError(
-                f"{module!r} is a {kind} module and cannot go at {baseline} point {point!r}, which takes "
+                f"{module!r} is {KINDS[kind].a_module} and cannot go at {baseline} point {point!r}, which takes "
                 f"{', '.join(self.kinds[point])} modules; " + self._where_instead(kind, baseline, module)
             )
 

@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from suite.baselines import BASELINES
+from suite._arguments import show_value
+from suite.baselines import BASELINES, baseline_defaults
 from suite.kinds import KINDS
 from suite.modules import MODULES, module_defaults
 from suite.plugins import origin_label
@@ -81,7 +82,10 @@ def sets_table(pattern: str) -> Table:
 
 def baselines_table(pattern: str) -> Table:
     table = Table(title=f"Baselines ({len(BASELINES.list(pattern))} of {len(BASELINES)} matching {pattern!r})")
-    _add_columns(table, ("baseline", "tasks", "points"), ("groups", "default points per module kind", "paper"))
+    _add_columns(
+        table, ("baseline", "tasks", "points"),
+        ("groups", "default points per module kind", "arguments (e.g. unet(width=18))", "paper"),
+    )
     for entry in BASELINES.entries(pattern):
         catalog = entry.meta["catalog"]
         table.add_row(
@@ -90,6 +94,7 @@ def baselines_table(pattern: str) -> Table:
             str(len(catalog.names)),
             ", ".join(f"{group} ({len(points)})" for group, points in catalog.groups.items()) or "-",
             "; ".join(f"{kind}: {points}" for kind, points in catalog.defaults.items()) or "-",
+            ", ".join(f"{k}={show_value(v)}" for k, v in baseline_defaults(entry.name).items()) or "-",
             _paper(entry.meta),
         )
     return table

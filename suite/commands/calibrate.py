@@ -32,15 +32,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A/A (the baseline re-seeded) and placebo (B+identity) against the baseline over N split seeds:
         the empirical rate of false "holds" and "worse" on this data and recipe, stored and shown in reports."""
-        from suite.commands.run import _overrides, _run_all, console
+        from suite.commands import _grid_options as opt
+        from suite.commands.run import console, run_studies
         from suite.device import resolve_device
         from suite.grid import GridRequest
         from suite.store import Store, read_runs
         from suite.studies.calibrate import PLACEBO_MODULE, evaluate
+        from suite.studies.plan import StudyRequest
 
         if split_seeds < MIN_SPLITS:
             raise SuiteError(f"--split-seeds {split_seeds} cannot bound a rate; use {MIN_SPLITS} or more (20 is usual)")
-        overrides = _overrides(epochs, None, None, image_size, set_)
+        overrides = opt.recipe_overrides(epochs, None, None, image_size, set_)
         where = str(resolve_device(device))
         common = dict(dataset=dataset, data_root=data_root, folds=folds, overrides=overrides, device=where)
         if profile is not None:
@@ -50,7 +52,7 @@ def register(app: typer.Typer) -> None:
             requests.append(GridRequest([baseline], seeds=2, split_seed=seed, **common))
             if placebo:
                 requests.append(GridRequest([f"{baseline}+{PLACEBO_MODULE}"], seeds=1, split_seed=seed, **common))
-        outcomes = _run_all(requests, store, "local", summarize=False)
+        outcomes = run_studies([StudyRequest("grid", r) for r in requests], store, "local", summarize=False)
         manifests = {outcome.grid.manifest.seed: outcome.grid.manifest.sha256 for outcome in outcomes}
         (recipe_hash,) = {job.recipe_hash for outcome in outcomes for job in outcome.grid.jobs}
         grid = outcomes[0].grid

@@ -19,11 +19,12 @@ CHECK_HELP = "\n\n".join(
         "Run the contract suite on MODULE (se, se(rd_ratio=0.25), (se|sa):wsum) or on every module a plugin "
         "file PATH.py registers, and print one line per failure; exit code 1 if any check fails.",
         "Checks: the kind's output shape and finite values at reference points of the baselines (unet dec2 "
-        "for attention: 16 channels) on 7x7, 13x17, 1x3 and 1x1 maps (those below the module's min_positions "
-        "left out), batch 1, gradients, channels_last with bf16 autocast on CPU, the same output from the same "
-        "seed, params and GMACs (fvcore, cross-checked with torch's FlopCounterMode); inside every baseline "
-        "with points of its kind: every point in every mode (shapes, runs once, gradients) and, for gated "
-        "modes, the baseline's output at initialisation. --compile adds torch.compile (slow).",
+        "for attention: 16 channels) and the cases of the kind's contract those miss, on 7x7, 13x17, 2x2, 1x3 "
+        "and 1x1 maps (those below the module's min_positions left out), batch 1, gradients, channels_last "
+        "with bf16 autocast on CPU, the same output from the same seed, params and GMACs (fvcore, cross-checked "
+        "with torch's FlopCounterMode); inside every baseline with points of its kind: every point in every "
+        "mode (shapes, a fresh module per point, runs once, gradients) and, for gated modes, the baseline's "
+        "output at initialisation. --compile adds torch.compile (slow).",
     ]
 )
 
@@ -38,8 +39,12 @@ def check_command(
     baseline: str = typer.Option("*", "--baseline", "-b", help="Place it only in the baselines matching this glob."),
 ) -> None:
     from suite import contract
+    from suite.baselines import BASELINES
+    from suite.errors import SuiteError
     from suite.plugins import use
 
+    if not BASELINES.list(baseline):
+        raise SuiteError(f"--baseline {baseline!r} matches no baseline; baselines: {', '.join(BASELINES.list())}")
     modules = use([target]) if target.endswith(".py") or Path(target).is_file() else [target]
     console = Console(highlight=False, soft_wrap=True)
     failed = 0

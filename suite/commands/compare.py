@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from suite.errors import StoreError, SuiteError
+from suite.metric_catalog import DEFAULT_METRIC_BY_TASK, METRIC_CATALOG
 from suite.reports import FORMATS
 from suite.verdict_names import GATE_MEANINGS, GATES
 
@@ -58,15 +59,15 @@ def build_from_store(
     dataset: str | None = None,
     study: str | None = None,
 ) -> Report:
-    """The report of the store's runs: ad hoc families, or the family of ``study`` (a name or id prefix)."""
+    """The report of the store's runs: ad hoc families, or the family and tables of ``study`` (a name or id prefix)."""
     from suite.reports.model import build_report
     from suite.store import read_calibrations, read_controls, read_studies
     from suite.studies.record import find_study
 
     runs = _load_runs(store)
-    plan = find_study(read_studies(store), study).plan() if study else None
+    chosen = find_study(read_studies(store), study) if study else None
     report = build_report(
-        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, plan=plan,
+        runs, metric=metric, delta=delta, baseline=baseline, dataset=dataset, study=chosen,
         calibrations=read_calibrations(store), controls=read_controls(store),
     )  # fmt: skip
     if not report.comparisons:
@@ -116,16 +117,28 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 DatasetOption = typer.Option(None, "--dataset", "-d", help="Only this dataset (default: every dataset in the store).")
-MetricOption = typer.Option(None, "--metric", "-m", help="Validation metric (default: accuracy for cls, dice for seg).")
+_DEFAULTS = ", ".join(f"{metric} for {task}" for task, metric in DEFAULT_METRIC_BY_TASK.items())
+_OTHERS = ", ".join(name for name in METRIC_CATALOG if name not in DEFAULT_METRIC_BY_TASK.values())
+_DELTAS = ", ".join(
+    f"{name} {info.default_delta:g}" + {"%": " points", "px": " px"}.get(info.unit, "")
+    for name, info in METRIC_CATALOG.items()
+    if info.default_delta is not None
+)
+MetricOption = typer.Option(
+    None, "--metric", "-m", help=f"Validation metric (default: {_DEFAULTS}; also {_OTHERS}, as the runs have them)."
+)
 BaselineOption = typer.Option(None, "--baseline", "-b", help="Only variants of this baseline, e.g. unet.")
 DeltaOption = typer.Option(
     None,
     "--delta",
-    help="Practical-equivalence margin in the metric's unit (default 0.5 accuracy/macro_f1 points, 0.01 dice/iou).",
+    help=f"Practical-equivalence margin in the metric's unit (default {_DELTAS}; other metrics need one).",
 )
 StoreOption = typer.Option(None, "--store", help="SQLite store (default $SUITE_STORE or results/suite.db).")
 StudyOption = typer.Option(
-    None, "--study", help="Use the family of this study (a grid of `suite run`: its name or id), not the ad-hoc one."
+    None,
+    "--study",
+    help="Show one study (a grid of `suite run`, a sweep, an ablation or a small-data trial: its name or id) in its own "
+    "family, with its position table, effects or fraction curve.",
 )
 
 

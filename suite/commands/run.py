@@ -1,5 +1,6 @@
 """``suite run`` (train a grid and show how each variant fares) and ``suite demo`` (the offline tour,
-the variant set ``variants/demo.yaml``)."""
+the variant set ``variants/demo.yaml``); ``run_studies`` trains any study (a grid, a small-data trial,
+``suite sweep``, ``suite ablate``) with progress bars and ends with its report."""
 
 from __future__ import annotations
 
@@ -11,29 +12,23 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from suite.errors import Interrupted, SuiteError, shown
+from suite.commands import _grid_options as opt
+from suite.errors import Interrupted, SuiteError
 from suite.grid import GridRequest
 from suite.records import Job, RunRecord
-from suite.runner import GridOutcome, run_grid
+from suite.runner import GridOutcome
 from suite.spec import compact
+from suite.studies.plan import StudyRequest
 
 console = Console()
 
 DEMO_SET = "demo"
 
 
-def _overrides(epochs, batch_size, lr, image_size, settings: list[str]) -> dict:
-    """Recipe overrides from the options; ``--set`` values stay text, which ``load_recipe`` reads as YAML."""
-    overrides: dict = {}
-    for setting in settings:
-        name, sep, value = setting.partition("=")
-        if not sep or not name.strip():
-            raise SuiteError(f"--set {shown(setting)} is not KEY=VALUE; e.g. --set weight_decay=0.01 or --set model.width=16")
-        overrides[name.strip()] = value.strip()
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("image_size", image_size)):
-        if value is not None:
-            overrides[name] = value
-    return overrides
+def _fraction_text(grid) -> str:
+    """`` at train fraction 0.25`` for a grid of a small-data trial, "" at the full training folds."""
+    fraction = grid.jobs[0].recipe.get("train_fraction") if grid.jobs else None
+    return f" at train fraction {fraction:g}" if fraction else ""
 
 
 class GridProgress:
@@ -65,14 +60,15 @@ class GridProgress:
     def on_plan(self, grid, todo: int) -> None:
         self.planned.append({job.key for job in grid.jobs})
         stored = len(grid.jobs) - todo
+        where = grid.dataset + _fraction_text(grid)
         console.print(
-            f"[bold]{grid.dataset}[/]: {len(grid.specs)} specs x {grid.manifest.k} folds x "
+            f"[bold]{where}[/]: {len(grid.specs)} specs x {grid.manifest.k} folds x "
             f"{len(grid.jobs) // (len(grid.specs) * grid.manifest.k)} seeds = {len(grid.jobs)} runs; "
             f"{stored} already in the store, {todo} to train"
         )
         for match in grid.controls:
             console.print(f"capacity control of {compact(match.variant)}: {match.describe()}")
-        self.grid_task = self.progress.add_task(f"grid {grid.dataset}", total=todo, status="")
+        self.grid_task = self.progress.add_task(f"grid {where}", total=todo, status="")
         self.run_task = self.progress.add_task("run", total=1, status="", visible=False)
 
     def on_progress(self, job: Job, info: dict) -> None:
@@ -97,12 +93,11 @@ class GridProgress:
             console.print(f"[red]failed[/] {compact(record.spec)} fold {record.fold}: {record.error}")
 
 
-def _requests(variants: list[str], grid: str | None, options: dict, overrides: dict, device: str) -> list[GridRequest]:
+def _requests(variants: list[str], grid: str | None, given: dict, overrides: dict, device: str) -> list[GridRequest]:
     """The grids to train: one from ``--variant``, or a variant set's, with the options given on the
-    command line (``None`` = not given) and the recipe overrides laid over the set's own."""
+    command line (``opt.given``) and the recipe overrides laid over the set's own."""
     from suite.variant_sets import available, load
 
-    given = {name: value for name, value in options.items() if value is not None}
     if grid is not None:
         if variants:
             raise SuiteError(f"pass --grid or --variant, not both; add the variants to the set {grid!r} instead")
@@ -114,24 +109,31 @@ def _requests(variants: list[str], grid: str | None, options: dict, overrides: d
     return [GridRequest(variants=variants, **given, overrides=overrides, device=device)]
 
 
-def _run_all(
-    requests: list[GridRequest], store: str | None, executor: str, retry_failed: bool = False, summarize: bool = True
+def run_studies(
+    requests: list[StudyRequest],
+    store: str | None,
+    executor: str,
+    retry_failed: bool = False,
+    dry_run: bool = False,
+    summarize: bool = True,
 ) -> list[GridOutcome]:
-    """Train each grid in turn; every grid is checked first, so a mistake in the last one stops the
+    """Train each study in turn; every one is checked first, so a mistake in the last one stops the
     command before the first one trains. A signal stops it with the count of the runs kept.
-    ``summarize``: print each grid's verdicts after it (``suite calibrate`` prints its own table)."""
-    from suite.grid import resolve
+    ``summarize``: print each study's report after it (``suite calibrate`` prints its own table).
+    Returns the outcome of every grid trained (none on a dry run)."""
+    from suite.studies.plan import check_study
 
     planned: list[set[str]] = []
     outcomes = []
     try:
         for request in requests:
-            resolve(request)
+            check_study(request)
         for request in requests:
             if len(requests) > 1:
-                changed = ", ".join(f"{k}={v}" for k, v in request.overrides.items()) or "none"
-                console.rule(f"{', '.join(request.variants)} on {request.dataset} ({request.profile} profile; overrides: {changed})")
-            outcomes.append(_run(request, store, executor, planned, retry_failed, summarize))
+                grid = request.grid
+                changed = ", ".join(f"{k}={v}" for k, v in grid.overrides.items()) or "none"
+                console.rule(f"{', '.join(grid.variants)} on {grid.dataset} ({grid.profile} profile; overrides: {changed})")
+            outcomes += _run(request, store, executor, planned, retry_failed, dry_run, summarize)
     except Interrupted as err:
         raise Interrupted(err.signum, runs_kept(store, planned)) from None
     return outcomes
@@ -147,42 +149,59 @@ def runs_kept(store: str | None, planned: list[set[str]]) -> int:
 
 
 def _run(
-    request: GridRequest,
+    request: StudyRequest,
     store: str | None,
     executor: str,
     planned: list[set[str]],
-    retry_failed: bool = False,
+    retry_failed: bool,
+    dry_run: bool,
     summarize: bool = True,
-) -> GridOutcome:
+) -> list[GridOutcome]:
+    """Plan the study, say its size and time estimate, then (unless ``dry_run``) train its grids and show its report."""
+    from suite.runner import train_grid
+    from suite.studies.plan import describe_size, plan_study
+
+    study = plan_study(request)
+    line, todo = describe_size(study, store)
+    console.print(line)
+    if dry_run:
+        console.print(f"dry run: nothing trained; the same command without --dry-run trains {todo} run(s)")
+        return []
     started = time.perf_counter()
+    outcomes = []
     with GridProgress(planned) as bars:
-        outcome = run_grid(
-            request,
-            store,
-            executor,
-            on_plan=bars.on_plan,
-            on_progress=bars.on_progress,
-            on_record=bars.on_record,
-            retry_failed=retry_failed,
-        )
+        for _, grid in study.grids:
+            outcomes.append(train_grid(
+                grid,
+                study.study,
+                request.grid.device,
+                store,
+                executor,
+                on_plan=bars.on_plan,
+                on_progress=bars.on_progress,
+                on_record=bars.on_record,
+                retry_failed=retry_failed,
+            ))  # fmt: skip
+    trained, failed, skipped = (sum(getattr(o, name) for o in outcomes) for name in ("trained", "failed", "skipped"))
     console.print(
-        f"trained {outcome.trained} runs ({outcome.failed} failed), reused {outcome.skipped} from the store "
+        f"trained {trained} runs ({failed} failed), reused {skipped} from the store "
         f"in {time.perf_counter() - started:.0f} s"
     )
     if summarize:
-        _summarize(outcome)
-    return outcome
+        _summarize(outcomes[-1])
+    return outcomes
 
 
 def _summarize(outcome: GridOutcome) -> None:
-    """The grid's verdicts in the family of its study (its variants as planned), as ``suite compare --study`` shows them."""
+    """The study's verdicts in its family (its variants as planned) and its own tables, as
+    ``suite compare --study`` shows them."""
     from suite.commands.compare import print_report
     from suite.reports.model import build_report
     from suite.store import read_calibrations, read_controls, read_runs
 
     path = outcome.store_path
     runs = read_runs(path, status=None, dataset=outcome.grid.dataset)
-    report = build_report(runs, plan=outcome.study.plan(), calibrations=read_calibrations(path), controls=read_controls(path))
+    report = build_report(runs, study=outcome.study, calibrations=read_calibrations(path), controls=read_controls(path))
     print_report(console, report)
     console.print(
         f"store: {outcome.store_path}  (study {outcome.study.name}: suite compare --study {outcome.study.name}; "
@@ -195,39 +214,43 @@ def register(app: typer.Typer) -> None:
     def run(
         variant: list[str] = typer.Option([], "--variant", "-v", help="Variant spec, e.g. unet+se@decoder; repeat for several."),
         grid: Optional[str] = typer.Option(None, help="A variant set instead of --variant: a name in variants/ (demo, ci-digits, ...) or a YAML path."),
-        dataset: Optional[str] = typer.Option(None, help="Dataset name (suite data list); default: cifar10 for cls, kvasir-seg for seg."),
-        data_root: Optional[str] = typer.Option(None, help="Folder holding the dataset files."),
-        folds: Optional[int] = typer.Option(None, help="k of the k-fold split (>= 3, the fewest a verdict accepts; default 5)."),
-        seeds: Optional[int] = typer.Option(None, help="Repeats per fold with different init/order/augmentation seeds (default 1)."),
-        split_seed: Optional[int] = typer.Option(None, help="Seed of the fold split (default 0)."),
-        profile: Optional[str] = typer.Option(None, help="Recipe profile: quick (CPU minutes; the default) or full (GPU, paper numbers)."),
-        device: str = typer.Option("auto", help="auto | cpu | cuda"),
-        store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
-        epochs: Optional[int] = typer.Option(None, help="Override the recipe's epochs."),
-        batch_size: Optional[int] = typer.Option(None, help="Override the recipe's batch size."),
-        lr: Optional[float] = typer.Option(None, help="Override the recipe's learning rate."),
-        image_size: Optional[int] = typer.Option(None, help="Override the recipe's image size (px)."),
-        set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
-        executor: str = typer.Option("local", help="local"),
-        retry_failed: bool = typer.Option(False, "--retry-failed", help="Train the runs stored as failed again (e.g. after an out-of-memory)."),
-        control: Optional[str] = typer.Option(None, help="capacity: also train, per variant, a baseline widened to the variant's size (±2%) and compare the variant with it."),
-        match: Optional[str] = typer.Option(None, help="What the capacity control matches: params (default) or gmacs."),
+        dataset: Optional[str] = opt.DatasetOption,
+        data_root: Optional[str] = opt.DataRootOption,
+        folds: Optional[int] = opt.FoldsOption,
+        seeds: Optional[int] = opt.SeedsOption,
+        split_seed: Optional[int] = opt.SplitSeedOption,
+        profile: Optional[str] = opt.ProfileOption,
+        device: str = opt.DeviceOption,
+        store: Optional[str] = opt.StoreOption,
+        epochs: Optional[int] = opt.EpochsOption,
+        batch_size: Optional[int] = opt.BatchSizeOption,
+        lr: Optional[float] = opt.LrOption,
+        image_size: Optional[int] = opt.ImageSizeOption,
+        set_: list[str] = opt.SetOption,
+        executor: str = opt.ExecutorOption,
+        retry_failed: bool = opt.RetryFailedOption,
+        train_fraction: Optional[str] = opt.TrainFractionOption,
+        dry_run: bool = opt.DryRunOption,
+        control: Optional[str] = opt.ControlOption,
+        match: Optional[str] = opt.MatchOption,
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
 
-        Options given with --grid override the set's values; recipe overrides are laid over its own."""
-        from suite.executors import EXECUTORS
+        Options given with --grid override the set's values; recipe overrides are laid over its own.
+        With --train-fraction, each grid is a small-data trial: one grid per fraction, the verdict per fraction."""
         from suite.device import resolve_device
+        from suite.studies.plan import parse_fractions
 
-        if executor not in EXECUTORS:
-            raise SuiteError(f"unknown executor {executor!r}; executors: {', '.join(EXECUTORS)}")
-        options = dict(
+        opt.check_executor(executor)
+        options = opt.given(
             dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile,
             control=control, match=match,
         )  # fmt: skip
-        overrides = _overrides(epochs, batch_size, lr, image_size, set_)
+        overrides = opt.recipe_overrides(epochs, batch_size, lr, image_size, set_)
+        fractions = parse_fractions(train_fraction)
+        kind = "grid" if train_fraction is None else "fractions"
         requests = _requests(variant, grid, options, overrides, str(resolve_device(device)))
-        _run_all(requests, store, executor, retry_failed)
+        run_studies([StudyRequest(kind, r, fractions) for r in requests], store, executor, retry_failed, dry_run)
 
     @app.command()
     def demo(
@@ -238,4 +261,5 @@ def register(app: typer.Typer) -> None:
         """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (variants/demo.yaml)."""
         from suite.device import resolve_device
 
-        _run_all(_requests([], DEMO_SET, {"folds": folds}, {}, str(resolve_device(device))), store, "local")
+        requests = _requests([], DEMO_SET, {"folds": folds}, {}, str(resolve_device(device)))
+        run_studies([StudyRequest("grid", r) for r in requests], store, "local")

@@ -5,9 +5,9 @@ and returns its ``Outcome``. ``suite check`` runs them and prints one line per f
 parametrizes over the same list for every registered module, so the two cannot drift. The checks, by
 name (``_module_checks`` and ``_network_checks`` say what each one asserts):
 
-- ``shape`` at each reference point of the kind and each map of ``SIZES`` (7x7, 13x17, 1x3, 1x1; those
-  below the module's ``min_positions`` are left out), ``batch1``, ``gradients``, ``channels_last_bf16``,
-  ``seed``, ``cost`` (params and GMACs at the first reference point, cross-checked), and with
+- ``shape`` at each reference case of the kind and each map of ``SIZES`` (7x7, 13x17, 2x2, 1x3, 1x1;
+  those below the module's ``min_positions`` are left out), ``batch1``, ``gradients``, ``channels_last_bf16``,
+  ``seed``, ``cost`` (params and GMACs at a width-64 reference point, cross-checked), and with
   ``compile=True`` ``compile``;
 - ``placement`` in every baseline that has points of the kind (all its points, every mode) and, for
   kinds with gated modes, ``identity`` (gated insertions compute the baseline's output at initialisation).
@@ -22,7 +22,7 @@ from typing import Callable
 
 from suite.contract import _module_checks as module_checks
 from suite.contract import _network_checks as network_checks
-from suite.contract._cases import BATCH_ONE_SIZE, SIZES, Subject, reference_cases, size_text
+from suite.contract._cases import BATCH_ONE_SIZE, SIZES, Subject, cost_case, reference_cases, size_text
 from suite.contract._failure import ContractFailure
 from suite.errors import SuiteError
 
@@ -65,7 +65,7 @@ def checks_for(module: str, *, compile: bool = False, baselines: str = "*") -> l
     subject = Subject.of(module)
     name = subject.name
     cases = reference_cases(subject.kind)
-    first = cases[0]
+    first, cost = cases[0], cost_case(subject.kind)
     checks = [
         Check(name, "shape", f"{case.label} at {size_text(size)}, batch 2", partial(module_checks.shape, subject, case, size))
         for case in cases
@@ -81,7 +81,7 @@ def checks_for(module: str, *, compile: bool = False, baselines: str = "*") -> l
         ]
     checks += [
         Check(name, "gradients", f"{first.label} at 6x6, batch 2", partial(module_checks.gradients, subject, first)),
-        Check(name, "cost", f"{first.label} at 16x16, batch 1", partial(module_checks.cost, subject, first)),
+        Check(name, "cost", f"{cost.label} at 16x16, batch 1", partial(module_checks.cost, subject, cost)),
     ]
     if compile:
         checks.append(Check(name, "compile", f"{first.label} at 8x8, batch 2", partial(module_checks.compiled, subject, first)))

@@ -2,8 +2,8 @@
 the map sizes, the inputs, and the output shape the kind's contract promises.
 
 Reference points are real points of the baselines' tiny ``smoke`` builds (a width-8 U-Net at 32 px:
-``unet dec2`` has 16 channels), so a failure names a point a user could insert at; conv and down modules
-also get the strided, widening case of their contract that no U-Net point exercises.
+``unet dec2`` has 16 channels), so a failure names a point a user could insert at; each kind also gets
+the cases of its contract that those points do not exercise (``CONTRACT_ONLY``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from suite.composite import build_unit, min_positions
 from suite.kinds import KINDS, point_args
 from suite.spec import Unit, canonical_unit, unit_kind
 
-# (baseline, point) per kind, from the baselines' smoke builds; the first one is where params and GMACs
-# are reported.
+# (baseline, point) per kind, from the baselines' smoke builds.
 REFERENCE_POINTS = {
     "attention": [("unet", "dec2")],
     "fusion": [("unet", "skip2")],
@@ -29,12 +28,23 @@ REFERENCE_POINTS = {
     "up": [("unet", "up2"), ("resunet", "up2")],
     "down": [("unet", "down2")],
 }
-# Point arguments of the kind's contract that no baseline point gives: a strided, widening block.
-CONTRACT_ONLY = {"conv": (16, 32, 2), "down": (16, 32, 2)}
-# Maps (H, W) a module receives: odd, non-square, a thin row and a single position.
-SIZES = [(7, 7), (13, 17), (1, 3), (1, 1)]
+# Point arguments of the kind's contract that the reference points do not give: a width that is no power
+# of two; grey and RGB first blocks, strided widening and narrowing blocks; resampling that keeps, widens
+# or narrows the channels.
+CONTRACT_ONLY = {
+    "attention": [(24,)],
+    "fusion": [(32,)],
+    "conv": [(1, 16, 1), (3, 16, 2), (16, 32, 2), (32, 16, 1)],
+    "up": [(16, 16, 2), (16, 32, 2)],
+    "down": [(16, 32, 2), (32, 16, 2)],
+}
+# Maps (H, W) a module receives: odd, non-square, the 2x2 of a network's tail, a thin row, one position.
+SIZES = [(7, 7), (13, 17), (2, 2), (1, 3), (1, 1)]
 BATCH_ONE_SIZE = (13, 17)
 COST_SIZE = (16, 16)  # the map of the params / GMACs figure, batch 1
+# Point arguments of the params / GMACs figure: a width-64 U-Net's first level (the published width), so
+# the figure compares with papers' and fvcore's count of products meets FlopCounterMode's on real widths.
+COST_ARGS = {"attention": (64,), "fusion": (64,), "conv": (64, 64, 1), "up": (64, 32, 2), "down": (64, 64, 2)}
 GRADIENT_SIZE = (6, 6)
 
 
@@ -104,10 +114,14 @@ def reference_cases(kind: str) -> list[Case]:
     for baseline, point in REFERENCE_POINTS[kind]:
         args = point_args(kind, smoke_points(baseline)[point])
         cases.append(Case(f"{baseline} {point} ({_args_text(names, args)})", args))
-    if kind in CONTRACT_ONLY:
-        args = CONTRACT_ONLY[kind]
+    for args in CONTRACT_ONLY[kind]:
         cases.append(Case(f"{kind} contract ({_args_text(names, args)})", args))
     return cases
+
+
+def cost_case(kind: str) -> Case:
+    args = COST_ARGS[kind]
+    return Case(f"width-64 U-Net level 1 ({_args_text(KINDS[kind].point_args, args)})", args)
 
 
 def _args_text(names: tuple[str, ...], args: tuple[int, ...]) -> str:

@@ -2,8 +2,9 @@
 
 ``placement`` builds a baseline's tiny (``smoke``) configuration with the module at all its fitting
 points, the points dealt out to the kind's modes in turn, so one build covers every point and every
-mode; one training-mode forward and backward then check, at each point, the shape the module returns,
-that it runs once per forward, the network's output shape, and that finite gradients reach the module's
+mode; one training-mode forward and backward then check that every point got a module of its own (a
+builder that hands out one shared object fails), at each point the shape the module returns, that it
+runs once per forward, the network's output shape, and that finite gradients reach the module's
 parameters. ``identity`` builds the same points in the gated modes and checks that at initialisation
 the network computes what the plain baseline computes. A failure names the baseline, point and mode.
 """
@@ -117,6 +118,12 @@ def placement(subject: Subject, baseline: str, points: list[str]) -> str:
         module.register_forward_hook(after)
 
     placed = {point: _placed(model, point, kind) for point in points}
+    every = [m for modules in placed.values() for m in modules]
+    if len({id(m) for m in every}) < len(every):
+        raise ContractFailure(
+            f"in {baseline}: one module object is placed at several points; the builder must return a new "
+            "module on every call (points must not share weights)"
+        )
     for point, modules in placed.items():
         for module in modules:
             watch(point, module)

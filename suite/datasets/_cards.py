@@ -2,8 +2,10 @@
 
 A card says where a dataset comes from (page, direct downloads and their checksums), its license and
 citation, how the files lie on disk and which reader decodes them, the default image size, the official
-splits and which samples belong together (groups). A card with a missing or invalid field fails with one
-line that names the file and the field.
+splits and which samples belong together (groups). A segmentation card also says how
+its masks are scored beyond overlap (``scoring``: the NSD tolerance, the pixel spacing where it is
+published, and whether the structures are tubular, which adds clDice). A card with a missing or invalid
+field fails with one line that names the file and the field.
 """
 
 from __future__ import annotations
@@ -74,6 +76,22 @@ class Grouping:
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """How a segmentation card's masks are scored beyond Dice and IoU."""
+
+    nsd_tolerance_px: float  # NSD tolerance, in pixels of the mask as scored (the recipe's image size)
+    pixel_spacing_mm: tuple[float, float] | None = None  # (row, column) mm per pixel of the original images
+    original_size: tuple[int, int] | None = None  # (rows, columns) of the original images that spacing is for
+    tubular: bool = False  # thin branching structures (vessels): clDice is scored too
+
+    def spacing_at(self, size: int) -> tuple[float, float] | None:
+        """mm per pixel (row, column) of masks resized from the original images to ``size`` x ``size``."""
+        if self.pixel_spacing_mm is None or self.original_size is None:
+            return None
+        return tuple(mm * pixels / size for mm, pixels in zip(self.pixel_spacing_mm, self.original_size))
+
+
+@dataclass(frozen=True)
 class Card:
     name: str
     title: str
@@ -90,6 +108,7 @@ class Card:
     splits: str  # the official splits, or a statement that none is published
     groups: Grouping
     path: Path
+    scoring: Scoring | None = None  # seg only
 
     @property
     def synthetic(self) -> bool:
@@ -172,6 +191,29 @@ def _grouping(fields: _Fields) -> Grouping:
     return Grouping(statement=fields.get("statement", str), ranges=ranges, order=order)
 
 
+def _pair(fields: _Fields, key: str, kind: type) -> tuple | None:
+    value = fields.get(key, list, None)
+    if value is None:
+        return None
+    allowed = (int, float) if kind is float else int
+    if not (len(value) == 2 and all(isinstance(v, allowed) and not isinstance(v, bool) and v > 0 for v in value)):
+        raise fields.error(fields.prefix + key, f"must be [rows, columns]: two positive {kind.__name__}s")
+    return tuple(kind(v) for v in value)
+
+
+def _scoring(fields: _Fields) -> Scoring:
+    tolerance = fields.get("nsd_tolerance_px", (int, float))
+    if tolerance <= 0:
+        raise fields.error(fields.prefix + "nsd_tolerance_px", f"is {tolerance}; give a positive number of pixels")
+    spacing, size = _pair(fields, "pixel_spacing_mm", float), _pair(fields, "original_size", int)
+    if (spacing is None) != (size is None):
+        raise fields.error(
+            fields.prefix + ("original_size" if size is None else "pixel_spacing_mm"),
+            "is missing; give pixel_spacing_mm and the original_size it refers to together",
+        )
+    return Scoring(float(tolerance), spacing, size, fields.get("tubular", bool, False))
+
+
 def parse_card(path: Path) -> Card:
     """Read and check one card file."""
     try:
@@ -212,6 +254,7 @@ def parse_card(path: Path) -> Card:
     )
     if task == "seg" and not layout.foreground:
         raise layout_fields.error("layout.foreground", "is missing; say which pixels are foreground")
+    scoring = _scoring(top.sub("scoring")) if task == "seg" else None
     splits = top.get("splits", (str, dict))
     if isinstance(splits, dict):
         splits = ", ".join(f"{k}: {v}" for k, v in splits.items())
@@ -231,6 +274,7 @@ def parse_card(path: Path) -> Card:
         splits=splits,
         groups=_grouping(top.sub("groups")),
         path=path,
+        scoring=scoring,
     )
 
 

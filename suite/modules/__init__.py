@@ -8,69 +8,16 @@ with the user's arguments) so that ``suite inspect`` can show them. Optional ent
 ``width_hparams`` (names of resolved hyperparameters that grow with the channels) and ``min_positions``
 (the smallest feature map, in H*W positions, the module works on; 1 when absent).
 
-``build_module`` (``_builder.py``) is the checked way to build one. This file only imports the module
-files, which register their modules, re-exports the public names and then loads the modules from
-outside suite (``suite.plugins``: installed packages, ``SUITE_PLUGINS``), after suite's own.
+``build_module`` (``_builder.py``) is the checked way to build one. This file only imports suite's own
+module files (``_library.py``: each registers its modules), re-exports the public names and then loads
+the modules from outside suite (``suite.plugins``: installed packages, ``SUITE_PLUGINS``), after
+suite's own.
 """
 
 from suite.modules._builder import build_module, module_defaults, resolved_hparams, with_hparams
 from suite.registry import MODULES
 
-from suite.modules import (  # noqa: E402,F401,I001  (each registers its modules on import)
-    aff,
-    ag,
-    aspp,
-    bam,
-    bat,
-    bifpn,
-    blurpool,
-    carafe,
-    cbam,
-    cca,
-    coord,
-    cpca,
-    danet,
-    dcn,
-    dilated,
-    dsconv,
-    dysample,
-    eca,
-    ela,
-    ema,
-    ese,
-    fca,
-    gam,
-    gc,
-    gct,
-    ge,
-    ghost,
-    glore,
-    haar,
-    halo,
-    identity,
-    lambda_layer,
-    lcbam,
-    lska,
-    nl,
-    pconv,
-    pixelshuffle,
-    psa,
-    repvgg,
-    resizeconv,
-    sa,
-    scsa,
-    scse,
-    se,
-    sge,
-    simam,
-    sk,
-    softpool,
-    spdconv,
-    splat,
-    stridedconv,
-    strip,
-    triplet,
-)
+from suite.modules import _library  # noqa: E402,F401  (suite's own modules register on import)
 
 __all__ = ["MODULES", "build_module", "module_defaults", "resolved_hparams", "with_hparams"]
 

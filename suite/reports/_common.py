@@ -1,11 +1,16 @@
 """Text every view shares: the table header, verdict wording, the statistics and family statement,
-the provenance lines and the verdict counts."""
+the metric tables (every validation metric, the official test split, per-image percentiles), the
+provenance lines and the verdict counts."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from suite import _stats
 from suite.metric_catalog import metric_info
+from suite.per_sample import PERCENTILES
 from suite.reports import _format
+from suite.reports.metric_tables import SpecValues, metric_order
 from suite.reports.model import AD_HOC, Report, Section
 from suite.reports.style import VERDICT_MEANINGS
 from suite.verdict import Comparison
@@ -125,6 +130,93 @@ def statistics_lines(section: Section) -> list[str]:
         lines.append(
             "Standard error floored at the metric's resolution (one validation sample) for: " + ", ".join(floored) + "."
         )
+    return lines
+
+
+def metric_heading(metric: str, compact: bool = False) -> str:
+    """A metric's column title with unit and direction: ``HD95 (px, lower is better)``, compact ``HD95 px ↓``."""
+    info = metric_info(metric)
+    named = f"({info.unit})" in info.label  # "HD95 (mm)" says its unit already
+    if compact:
+        unit = "" if named else {"fraction 0-1": "", "as stored": ""}.get(info.unit, f" {info.unit}")
+        return f"{info.label}{unit} {'↑' if info.higher_is_better else '↓'}"
+    return f"{info.label} ({info.direction})" if named else f"{info.label} ({info.unit}, {info.direction})"
+
+
+TEST_TITLE = "Official test split (test results: not part of the verdict)"
+TEST_NOTE = (
+    "Each run's model (one per fold and seed) scored once on the dataset's official test split after training; "
+    "mean ± sd over those runs. The verdicts above use the validation folds only."
+)
+VALIDATION_TITLE = "Every validation metric"
+VALIDATION_NOTE = (
+    "Mean ± sd over folds × seeds of the last epoch's validation metrics; the verdict above tests one of them."
+)
+PER_IMAGE_TITLE = "Per image"
+
+
+def values_table(
+    rows: list[SpecValues], spec_label: Callable[[str], str] = str, compact: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a metrics table: spec (as ``spec_label`` writes it), runs, then one ``mean ± sd``
+    column per metric (``compact``: headers as ``metric_heading`` writes them compact)."""
+    metrics = metric_order({name for row in rows for name in row.values})
+    header = ["spec", "runs", *(metric_heading(m, compact) for m in metrics)]
+    cells = []
+    for row in rows:
+        name = spec_label(row.spec) + (" (baseline)" if row.role == "baseline" else "")
+        name += f" · {row.setting}" if row.setting else ""
+        values = [_format.mean_sd(*row.values[m], m) if m in row.values else "–" for m in metrics]
+        cells.append([name, str(row.runs), *values])
+    return header, cells
+
+
+def per_image_table(section: Section) -> tuple[list[str], list[list[str]]]:
+    """(header, rows): per comparison, the percentiles of the baseline's, the variant's and the gain's values."""
+    metric = section.metric
+    header = ["variant", "images", "values", *(f"p{p}" for p in PERCENTILES), "better / worse / tied"]
+    cells = []
+    for item in section.per_image:
+        name = item.variant + (f" · {item.setting}" if item.setting else "")
+        summary = item.summary
+        counts = f"{summary.better} / {summary.worse} / {summary.tied}"
+        for label, values in (("baseline", summary.baseline), ("variant", summary.variant), ("gain", summary.gain)):
+            signed = label == "gain"
+            cells.append(
+                [name if label == "baseline" else "", str(summary.images) if label == "baseline" else "", label,
+                 *(_format.value(v, metric, signed) for v in values), counts if label == "gain" else ""]
+            )  # fmt: skip
+    return header, cells
+
+
+def per_image_note(section: Section) -> str:
+    info = metric_info(section.metric)
+    return (
+        f"Percentiles of {info.label} ({info.unit}, {info.direction}) over the validation images: each image's value "
+        "under the baseline and the variant on the same fold and seeds (seeds averaged), and the per-image gain, "
+        "positive = better; better / worse / tied counts the images."
+    )
+
+
+def implementation_lines(section: Section, report: Report) -> list[str]:
+    """Which library computed each metric shown, with the versions the runs recorded, and the empty-mask rules."""
+    shown = metric_order({section.metric} | {m for row in section.validation + section.test for m in row.values})
+    packages = report.provenance.get("metric_packages", {})
+    parts, empties = [], {}
+    for metric in shown:
+        info = metric_info(metric)
+        if not info.implementation:
+            continue
+        versions = ", ".join(packages.get(info.package) or []) or "version not recorded"
+        parts.append(f"{info.label}: {info.implementation} ({info.package} {versions})")
+        if info.empty:
+            empties.setdefault(info.empty, []).append(info.label)
+    lines = ["Metrics computed by: " + "; ".join(parts) + "."] if parts else []
+    if empties:
+        rules = "; ".join(f"{', '.join(labels)}: {rule}" for rule, labels in empties.items())
+        lines.append(f"Empty masks, per image: {rules} (where MONAI's distance is undefined).")
+    if section.scoring:
+        lines.append(f"Boundary metrics scored with: {section.scoring}.")
     return lines
 
 

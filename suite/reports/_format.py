@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
+from suite.spec import compact
 from suite.verdict import Comparison
 
 
-def decimals(metric: str) -> int:
-    """2 for percent metrics (accuracy 91.23), 4 for 0-1 fractions (Dice 0.8123)."""
+def decimals(metric: str) -> int | None:
+    """2 for percent and pixel metrics (accuracy 91.23, HD95 3.61), 4 for 0-1 fractions (Dice 0.8123),
+    None (4 significant digits) for millimetres."""
     return metric_info(metric).decimals
 
 
 def value(x: float | None, metric: str, signed: bool = False) -> str:
     if x is None:
         return "–"
-    return f"{x:{'+' if signed else ''}.{decimals(metric)}f}"
+    places = decimals(metric)
+    if places is not None:
+        return f"{x:{'+' if signed else ''}.{places}f}"
+    digits = np.format_float_positional(abs(x), precision=4, fractional=False, trim="-")
+    return ("-" if x < 0 else "+" if signed else "") + digits
 
 
 def mean_sd(mean: float | None, sd: float | None, metric: str, pm: str = "±") -> str:
@@ -130,3 +137,11 @@ def cost_units(comparisons: list[Comparison]) -> str:
 
 def short(hash_text: str) -> str:
     return hash_text[:8]
+
+
+def spec_label(variant: str) -> str:
+    """A variant's compact spec (``unet+se@decoder``); a stored spec this version cannot resolve, as stored."""
+    try:
+        return compact(variant)
+    except SuiteError:
+        return variant

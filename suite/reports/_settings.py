@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from suite.recipe import OMITTED_AT_DEFAULT
 from suite.verdict import Comparison
 
 Key = tuple[str, str, str, str]  # (dataset, baseline, manifest hash, recipe hash)
@@ -38,6 +39,7 @@ def _describe(runs: pd.DataFrame, key: Key) -> dict[str, object]:
     first = rows.iloc[0]
     recipe_values = first["recipe"] if isinstance(first.get("recipe"), dict) else {}
     return {
+        **OMITTED_AT_DEFAULT,
         **_flatten(recipe_values),
         "folds": int(first["k"]),
         "split seed": int(first.get("split_seed", 0)),

@@ -140,18 +140,20 @@ class AcrossReport:
 
 def insertion_label(spec: str) -> str:
     """``resnet18+se@blocks1,...,blocks4`` -> ``se`` when those are the default points, else the compact
-    insertion part; a spec this version cannot resolve keeps its text after the baseline."""
+    insertion part (``unet(width=18)+se`` -> ``(width=18)+se``); a spec this version cannot resolve keeps
+    its text after the baseline."""
     from suite.baselines import BASELINES
-    from suite.modules import MODULES
-    from suite.spec import canonical, compact
+    from suite.spec import Spec, canonical, compact, insertion_kind
 
     try:
         spec_obj = canonical(spec)
         catalog = BASELINES.entry(spec_obj.baseline).meta["catalog"]
-        parts = []
+        # A spec with baseline arguments (unet(width=18)+se) is not the module alone: its label keeps them.
+        arguments = str(Spec(spec_obj.baseline, (), spec_obj.baseline_kwargs))[len(spec_obj.baseline) :]
+        parts = [arguments] if arguments else []
         compact_parts = compact(spec_obj).split("+")[1:]
         for insertion, compact_text in zip(spec_obj.insertions, compact_parts):
-            kind = MODULES.entry(insertion.module).meta["kind"]
+            kind = insertion_kind(insertion)
             default = catalog.expand(catalog.default_points(kind, spec_obj.baseline, insertion.module))
             if tuple(insertion.points) == tuple(default) and insertion.mode is None:
                 parts.append(compact_text.split("@")[0])

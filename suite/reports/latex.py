@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from suite import _stats
 from suite.metric_catalog import metric_info
-from suite.reports import _format
+from suite.reports import _format, _study_text
 from suite.reports._common import capacity_lines, family_text, provenance_lines, scope_text
 from suite.reports.model import Report, Section
+from suite.reports.study_model import StudyView
 from suite.reports.style import VERDICT_STYLES, style
 
 _SPECIALS = {
@@ -64,9 +65,11 @@ def _caption(section: Section, report: Report) -> str:
     devices = ", ".join(report.provenance["devices"]) or "not recorded"
     commits = ", ".join(report.provenance["git_commits"]) or "not recorded"
     marks = ", ".join(f"{s.latex} {escape(label)}" for label, s in VERDICT_STYLES.items())
+    versions = ", ".join(report.provenance.get("metric_packages", {}).get(info.package) or []) or "version not recorded"
+    computed = f"{escape(info.label)}: {escape(info.implementation)} ({escape(info.package)} {escape(versions)}). " if info.implementation else ""
     return (
         f"{escape(section.dataset)}, {escape(metric)} ({unit}, {info.direction}; gains $>0$ are better): "
-        f"mean $\\pm$ sd over folds $\\times$ seeds ({escape(grids)}). "
+        f"mean $\\pm$ sd over folds $\\times$ seeds ({escape(grids)}). {computed}"
         f"Gain: improvement over the baseline with {escape(f'{_stats.CI_LEVEL:.0%}')} CI; $p$: corrected resampled $t$-test "
         "(Nadeau \\& Bengio 2003) on per-fold differences averaged over seeds, two-sided, Holm-adjusted within "
         f"{escape(family_text(section))}. $P(>\\delta)$: posterior probability of a gain above $\\delta$ = {delta} "
@@ -133,6 +136,62 @@ def _table(section: Section, report: Report) -> list[str]:
     return lines
 
 
+def _booktabs(caption: str, label: str, header: list[str], rows: list[list[str]], align: str) -> list[str]:
+    return [
+        r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}", rf"\label{{tab:suite-{label}}}",
+        rf"\begin{{tabular}}{{{align}}}", r"\toprule", " & ".join(header) + r" \\", r"\midrule",
+        *(" & ".join(row) + r" \\" for row in rows), r"\bottomrule", r"\end{tabular}", r"\end{table}", "",
+    ]  # fmt: skip
+
+
+def _mark(verdict: str | None) -> str:
+    return style(verdict).latex if verdict else ""
+
+
+def _study(view: StudyView) -> list[str]:
+    """One booktabs table per position table, effects table and fraction curve of the study."""
+    lines = [f"% {escape(view.title)}: {escape(view.describe())}"]
+    for table in view.positions:
+        rows = []
+        for row in table.rows:
+            cells = [escape(_study_text.position_label(table, row.position))]
+            for column in table.columns:
+                comp = table.cells.get((row.position, column))
+                gain, params = _study_text.position_cell(comp)
+                verdict = comp.verdict if comp is not None and comp.has_stats else None
+                cells.append(_number(gain.rsplit(" ", 1)[0] if verdict else gain) + f" {_mark(verdict)}".rstrip())
+            rows.append(cells)
+        summary = " ".join(escape(line) + "." for line in table.summaries())
+        caption = escape(_study_text.position_caption(table)) + " " + summary
+        label = f"{_label(view.name)}-{_label(table.dataset)}-{_label(table.setting or 'all')}"
+        lines += _booktabs(caption, label, ["Position", *map(escape, table.columns)], rows, "l" + "r" * len(table.columns))
+    for table in view.effects:
+        settings = len({e.setting for e in table.effects}) > 1
+        rows = []
+        for effect in table.effects:
+            text = _study_text.effect_cells(effect)
+            cells = [escape(text[0]), escape(text[1]), _number(text[2]), _number(text[3]), escape(text[4]),
+                     f"{_mark(effect.verdict if effect.has_stats else None)} {escape(text[5])}"]  # fmt: skip
+            rows.append(([escape(effect.setting)] if settings else []) + cells)
+        header = (["Setting"] if settings else []) + ["Effect", "Of", "Gain [95\\% CI]", r"$p_\mathrm{Holm}$", "Wins", "Verdict"]
+        caption = escape(_study_text.effects_caption(table)) + " " + " ".join(escape(l) + "." for l in table.summaries())
+        lines += _booktabs(caption, f"{_label(view.name)}-{_label(table.dataset)}-effects", header, rows,
+                           ("l" if settings else "") + "llrrrl")  # fmt: skip
+    for number, curves in enumerate(view.curve_groups()):
+        rows = []
+        for curve in curves:
+            for point in curve.points:
+                text = _study_text.curve_cells(curve, point)
+                comp = point.comparison
+                rows.append([rf"\texttt{{{escape(text[0])}}}", escape(text[1]), escape(text[2]), _number(text[3]),
+                             _number(text[4]), _number(text[5]), escape(text[6]),
+                             f"{_mark(comp.verdict if comp.has_stats else None)} {escape(text[7])}"])  # fmt: skip
+        header = ["Variant", "Fraction", "$n_\\mathrm{train}$", "Mean", "Gain [95\\% CI]", r"$p_\mathrm{Holm}$", "Wins", "Verdict"]
+        caption = " ".join([escape(_study_text.curves_caption(curves))] + [escape(c.summary()) + "." for c in curves])
+        lines += _booktabs(caption, f"{_label(view.name)}-fractions-{number}", header, rows, "lrrrrrrl")
+    return lines
+
+
 def render(report: Report) -> str:
     lines = ["% suite verdict tables; needs \\usepackage{booktabs}"]
     lines += [f"% {label}: {value}" for label, value in provenance_lines(report)]
@@ -141,6 +200,8 @@ def render(report: Report) -> str:
         lines += _table(section, report)
         refused = [c for c in section.comparisons if c.reason is not None]
         lines += [f"% refused {c.variant}: {c.reason}" for c in refused]
+    if report.study is not None:
+        lines += _study(report.study)
     if not report.sections:
         lines.append("% no variant has runs to compare yet")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,9 @@
 ``build_report`` runs the verdict over the runs of a store, once, with a declared Holm family (a planned
 grid or study, or ad hoc: every variant of a baseline on a dataset and metric in the whole store), then
 selects what to show (``dataset`` / ``baseline`` filters never change a family) and gathers the
-provenance of the runs it rests on. Because every view reads the same ``Report``, the same store gives
+provenance of the runs it rests on. Each section also carries the descriptive tables of
+``suite.reports.metric_tables``: every validation metric, the official test split (apart, never in a
+verdict) and per-image percentiles. Because every view reads the same ``Report``, the same store gives
 the same verdict, p and CI in the summary after ``suite run``, ``suite compare``, every ``suite report``
 format and the dashboard.
 """
@@ -18,11 +20,15 @@ import pandas as pd
 from suite import __version__, _stats
 from suite.errors import SuiteError
 from suite.metric_catalog import METRIC_CATALOG
-from suite.reports import _settings
+from suite.per_sample import PERCENTILES
+from suite.reports import _settings, metric_tables
+from suite.reports.metric_tables import PerImage, SpecValues
+from suite.reports.study_model import StudyView, study_view
 from suite.reports.style import VERDICT_MEANINGS
 from suite.studies.calibrate import Calibration
-from suite.verdict import Comparison, Plan, compare, compare_with_references
-from suite.verdict_names import CAPACITY_GATES, GATES, VERDICTS
+from suite.studies.record import Study
+from suite.verdict import Comparison, Plan, compare
+from suite.verdict_names import GATES, VERDICTS
 
 MAKE_RUNS = "make some with `suite run --variant unet+se` (or resnet18+se, ...) or `suite demo`"
 AD_HOC = "ad hoc"
@@ -50,6 +56,14 @@ def statistics_statement() -> dict:
         f"probability {_stats.POWER:g}, by simulation at the observed fold sd, k and family size",
         "default_delta": {name: info.default_delta for name, info in METRIC_CATALOG.items()},
         "directions": {name: info.direction for name, info in METRIC_CATALOG.items()},
+        "units": {name: info.unit for name, info in METRIC_CATALOG.items()},
+        "implementations": {name: info.implementation for name, info in METRIC_CATALOG.items()},
+        "empty_masks": {name: info.empty for name, info in METRIC_CATALOG.items() if info.empty},
+        "per_image": f"percentiles {', '.join(map(str, PERCENTILES))} of the validation images' values, each image "
+        "paired with the baseline's on the same fold and seeds, its seeds averaged; gain oriented so that "
+        "positive is better",
+        "test_split": "the official test split, where the dataset has one: every run's model scored once on it "
+        "after training, shown as mean ± sd over the runs; never part of a verdict",
         "rules": dict(VERDICT_MEANINGS),
     }
 
@@ -84,6 +98,10 @@ class Section:
     metric: str
     settings: list[Setting]
     folds: str = "unrecorded"  # the kind of k-fold split the runs used: contiguous, stratified, grouped, ...
+    validation: list[SpecValues] = field(default_factory=list)  # every validation metric per spec
+    test: list[SpecValues] = field(default_factory=list)  # the official test split: descriptive, no verdict
+    per_image: list[PerImage] = field(default_factory=list)  # per-image percentiles of ``metric``
+    scoring: str = ""  # how the boundary metrics were scored (NSD tolerance, spacing), "" if not recorded
 
     @property
     def comparisons(self) -> list[Comparison]:
@@ -120,6 +138,7 @@ class Report:
     scope: str  # AD_HOC, or the name of the planned grid / study whose family was used
     selection: dict = field(default_factory=dict)  # the filters that chose what is shown
     statistics: dict = field(default_factory=statistics_statement)
+    study: StudyView | None = None  # the study whose family was used, with its own tables
 
     @property
     def comparisons(self) -> list[Comparison]:
@@ -145,13 +164,18 @@ def build_report(
     baseline: str | None = None,
     dataset: str | None = None,
     plan: Plan | None = None,
+    study: Study | None = None,
     calibrations: list[Calibration] = (),
     controls: list[dict] = (),
 ) -> Report:
     """The verdict of every variant in ``runs`` (failed runs included, so they refuse rather than vanish),
-    adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used,
-    per setting the latest matching calibration of ``calibrations``, and for each variant with one of
-    ``controls`` (``suite.store.read_controls``) its verdict against that capacity-matched control."""
+    adjusted in its family, filtered to ``dataset`` / ``baseline``, with the provenance of the runs used
+    and, per setting, the latest matching calibration of ``calibrations``.
+
+    ``study``: use its family (its ``plan``) and add its own tables (position table, effects, fraction
+    curve) to the report."""
+    if study is not None:
+        plan = study.plan()
     if dataset is not None:  # families never span datasets, so this filter may come first
         runs = _dataset_runs(runs, dataset)
     comparisons = compare(_without_controls(runs, controls), metric=metric, delta=delta, plan=plan)
@@ -162,8 +186,9 @@ def build_report(
     used = runs[runs["spec"].isin(specs) & runs["dataset"].isin({c.dataset for c in comparisons})]
     generated = datetime.now(UTC).replace(microsecond=0).isoformat()
     selection = {name: value for name, value in (("dataset", dataset), ("baseline", baseline)) if value}
+    view = study_view(study, comparisons, runs) if study is not None else None
     sections = _sections(comparisons, runs, list(calibrations))
-    return Report(sections, run_provenance(used), generated, plan.name if plan else AD_HOC, selection)
+    return Report(sections, run_provenance(used), generated, plan.name if plan else AD_HOC, selection, study=view)
 
 
 def _without_controls(runs: pd.DataFrame, controls: list[dict]) -> pd.DataFrame:
@@ -224,15 +249,23 @@ def _sections(comparisons: list[Comparison], runs: pd.DataFrame, calibrations: l
     grouped: dict[tuple[str, str], list[Comparison]] = {}
     for comp in comparisons:
         grouped.setdefault((comp.dataset, comp.metric), []).append(comp)
-    return [
-        Section(
-            dataset,
-            metric,
-            [Setting(*item, _calibration(item[2][0], calibrations)) for item in _settings.group(comps, runs)],
-            _fold_kinds(comps, runs),
+    sections = []
+    for (dataset, metric), comps in grouped.items():
+        blocks = _settings.group(comps, runs)
+        settings = [(label, members) for _, label, members in blocks]
+        sections.append(
+            Section(
+                dataset,
+                metric,
+                [Setting(*item, _calibration(item[2][0], calibrations)) for item in blocks],
+                _fold_kinds(comps, runs),
+                validation=metric_tables.spec_values(runs, settings, "val_"),
+                test=metric_tables.spec_values(runs, settings, "test_"),
+                per_image=metric_tables.per_image(runs, settings),
+                scoring=metric_tables.scoring_text(runs, comps),
+            )
         )
-        for (dataset, metric), comps in grouped.items()
-    ]
+    return sections
 
 
 def _calibration(comp: Comparison, calibrations: list[Calibration]) -> Calibration | None:
@@ -253,6 +286,11 @@ def _fold_kinds(comparisons: list[Comparison], runs: pd.DataFrame) -> str:
     return "; ".join(kinds) or "unrecorded"
 
 
+def _metric_packages() -> list[str]:
+    """The distributions that compute the catalog's metrics (torchmetrics, monai, scikit-image)."""
+    return sorted({info.package for info in METRIC_CATALOG.values() if info.package})
+
+
 def run_provenance(runs: pd.DataFrame) -> dict:
     """What the numbers rest on: versions, git commits, devices and time span of ``runs``."""
     records = [p for p in runs.get("provenance", []) if isinstance(p, dict)]
@@ -268,6 +306,7 @@ def run_provenance(runs: pd.DataFrame) -> dict:
     return {
         "suite_version": __version__,
         "run_suite_versions": distinct(v.get("suite") for v in versions),
+        "metric_packages": {name: distinct(v.get(name) for v in versions) for name in _metric_packages()},
         "git_commits": distinct(p.get("git_commit") for p in records),
         "devices": distinct(devices),
         "torch_versions": distinct(v.get("torch") for v in versions),

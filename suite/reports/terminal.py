@@ -1,5 +1,6 @@
 """The report in the terminal (rich): one table per section when it fits the console; on narrow ones (CI
-logs are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off."""
+logs are 80 columns) a quality table with stacked cells and a separate cost table, so nothing is cut off.
+Under each verdict table: every validation metric of its specs, and the official test split apart."""
 
 from __future__ import annotations
 
@@ -9,23 +10,28 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from suite.errors import SuiteError
 from suite.metric_catalog import metric_info
 from suite.reports import _format
-from suite.reports._common import capacity_cell, capacity_lines, family_text, scope_text, verdict_text
+from suite.reports._common import (
+    TEST_NOTE,
+    TEST_TITLE,
+    VALIDATION_NOTE,
+    VALIDATION_TITLE,
+    capacity_cell,
+    capacity_lines,
+    family_text,
+    implementation_lines,
+    scope_text,
+    values_table,
+    verdict_text,
+)
 from suite.reports.across import CELL_NOTE, AcrossReport
+from suite.reports.metric_tables import SpecValues
 from suite.reports.model import MAKE_RUNS, Report, Section
 from suite.reports.style import style
-from suite.spec import compact
 from suite.verdict import Comparison
 
 
-def _label(variant: str) -> str:
-    """The variant's compact spec; a stored spec this version cannot resolve is shown as stored."""
-    try:
-        return compact(variant)
-    except SuiteError:
-        return variant
 
 
 def _caption(section: Section) -> str:
@@ -58,7 +64,7 @@ def _cost_cells(comp: Comparison) -> list[str]:
 
 def _table(section: Section, title: str, stacked: bool) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD if stacked else box.HEAVY_HEAD, padding=(0, 1))
-    longest = max(len(_label(c.variant)) for c in section.comparisons)
+    longest = max(len(_format.spec_label(c.variant)) for c in section.comparisons)
     table.add_column("variant", min_width=min(longest, 16 if stacked else 32), overflow="fold")
     return table
 
@@ -85,7 +91,7 @@ def _quality_table(section: Section, with_cost: bool) -> Table:
         table.add_row(*row)
         for comp in setting.comparisons:
             cells = [
-                escape(_label(comp.variant)),
+                escape(_format.spec_label(comp.variant)),
                 *([] if stacked else [_format.runs(comp)]),
                 _format.mean_sd(comp.variant_mean, comp.variant_sd, metric).replace(" ±", join + "±"),
                 _format.gain_ci(comp).replace(" [", join + "["),
@@ -103,9 +109,23 @@ def _cost_table(section: Section) -> Table:
     table = _table(section, f"{section.title} · P(gain > δ) and cost added over the baseline", stacked=True)
     for name in ("P(>δ)", "params +", "GMACs +", "latency +"):
         table.add_column(name, justify="right")
-    for comp in section.comparisons:
-        cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
-        table.add_row(escape(_label(comp.variant)), _format.probability(comp.prob_above_delta), *cells)
+    for setting in section.settings:
+        for comp in setting.comparisons:
+            cells = [cell.replace(" (", "\n(") for cell in _cost_cells(comp)]
+            name = _format.spec_label(comp.variant) + (f"\n({setting.label})" if setting.label else "")
+            table.add_row(escape(name), _format.probability(comp.prob_above_delta), *cells)
+    return table
+
+
+def _values_table(section: Section, rows: list[SpecValues], title: str) -> Table:
+    """Spec rows, one ``mean ± sd`` column per metric (↑ higher / ↓ lower is better)."""
+    header, cells = values_table(rows, _format.spec_label, compact=True)
+    table = Table(title=f"{section.dataset} · {title}", box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column(header[0], min_width=min(max(len(row[0]) for row in cells), 24), overflow="fold")
+    for name in header[1:]:
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in cells:
+        table.add_row(escape(row[0]), *(escape(cell).replace(" ±", "\n±") for cell in row[1:]))
     return table
 
 
@@ -123,15 +143,25 @@ def print_report(console: Console, report: Report) -> None:
             console.print(_quality_table(section, with_cost=False))
             console.print(_cost_table(section))
         console.print(f"[dim]{escape(_caption(section))}[/]")
+        for line in implementation_lines(section, report):
+            console.print(f"[dim]{escape(line)}[/]")
         for calibration in section.calibrations():
             console.print(f"[cyan]{escape(calibration.summary())}[/]")
         for line in capacity_lines(section):
             console.print(f"[cyan]{escape(line)}[/]")
         for comp in section.comparisons:
             if comp.reason:
-                console.print(f"[yellow]{escape(_label(comp.variant))}[/]: {escape(comp.reason)}")
+                console.print(f"[yellow]{escape(_format.spec_label(comp.variant))}[/]: {escape(comp.reason)}")
+        for rows, title, note in ((section.validation, VALIDATION_TITLE, VALIDATION_NOTE), (section.test, TEST_TITLE, TEST_NOTE)):
+            if rows:
+                console.print(_values_table(section, rows, title))
+                console.print(f"[dim]{escape(note)} ↑ higher is better, ↓ lower is better.[/]")
         console.print()
     console.print(f"[dim]{escape(scope_text(report))}[/]")
+    if report.study is not None:
+        from suite.reports.terminal_study import print_study
+
+        print_study(console, report.study)
 
 
 def print_across(console: Console, across: AcrossReport) -> None:

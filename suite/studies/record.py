@@ -14,7 +14,7 @@ from suite.verdict import Member, Plan
 class Study:
     id: str  # hash of kind and members: the same plan is one study, however often it is run
     name: str
-    kind: str  # "grid"
+    kind: str  # "grid", "sweep", "ablation" or "fractions" (suite.studies.plan.STUDY_KINDS)
     design: dict  # what was asked, as JSON-ready data
     members: tuple[Member, ...]  # (variant, dataset, manifest hash, recipe hash), sorted
     created_at: str
@@ -40,10 +40,11 @@ def grid_study(design: dict, variants: list[str], dataset: str, manifest_hash: s
 
 
 def find_study(studies: list[Study], name: str) -> Study:
-    """The study called ``name`` (or whose id starts with it); one line naming the stored ones otherwise."""
-    found = [s for s in studies if s.name == name or s.id.startswith(name.lower())]
+    """The study called ``name`` (or whose name or id starts with it); one line naming the stored ones otherwise."""
+    found = [s for s in studies if s.name == name]
+    found = found or [s for s in studies if s.name.startswith(name) or s.id.startswith(name.lower())]
     if len(found) == 1:
         return found[0]
-    names = ", ".join(s.name for s in studies[-8:]) or "none yet (suite run records one per grid)"
+    names = ", ".join(s.name for s in studies[-8:]) or "none yet (suite run, sweep and ablate record one each)"
     problem = "matches several studies" if found else "is not a study in the store"
     raise SuiteError(f"{name!r} {problem}; studies in the store: {names}")

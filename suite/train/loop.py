@@ -6,8 +6,10 @@ A batch is ``(x, y)`` or ``(x, y, valid)``: ``x`` float NCHW, ``y`` int64 (B,) c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
@@ -15,6 +17,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from suite.train.losses import LossFn
 from suite.train.metrics import make_scores
+from suite.train.surface_metrics import SurfaceScoring
 
 
 class NonFiniteLoss(RuntimeError):
@@ -80,7 +83,14 @@ def train_one_epoch(
     return {"loss": float((step_losses * weights).sum() / weights.sum())}
 
 
-@torch.inference_mode()
+@dataclass
+class Evaluation:
+    """What one pass over a split gave: the metrics (and ``loss``) and each sample's values, in batch order."""
+
+    metrics: dict[str, float]
+    per_sample: dict[str, np.ndarray]  # metric -> one value per sample (accuracy: 100 right, 0 wrong)
+
+
 def evaluate(
     model: nn.Module,
     batches: Iterable[Sequence[Tensor]],
@@ -92,12 +102,31 @@ def evaluate(
     amp_dtype: torch.dtype | None = None,
     memory_format: torch.memory_format = torch.contiguous_format,
 ) -> dict[str, float]:
-    """The task's metrics over ``batches`` (see ``suite.train.metrics``) and, given ``loss_fn``, ``loss``.
+    """The task's per-epoch metrics over ``batches`` (see ``suite.train.metrics``) and, given ``loss_fn``,
+    ``loss``: the mean per sample, weighted by batch size."""
+    return evaluate_in_detail(
+        model, batches, task, device, num_classes=num_classes, loss_fn=loss_fn, amp_dtype=amp_dtype,
+        memory_format=memory_format,
+    ).metrics  # fmt: skip
 
-    ``loss`` is the mean per sample, weighted by batch size.
-    """
+
+@torch.inference_mode()
+def evaluate_in_detail(
+    model: nn.Module,
+    batches: Iterable[Sequence[Tensor]],
+    task: str,
+    device: torch.device,
+    *,
+    num_classes: int = 1,
+    loss_fn: LossFn | None = None,
+    amp_dtype: torch.dtype | None = None,
+    memory_format: torch.memory_format = torch.contiguous_format,
+    surface: SurfaceScoring | None = None,
+) -> Evaluation:
+    """``evaluate``, plus each sample's values and, for segmentation given ``surface``, the boundary
+    metrics (HD95, NSD, and as the card asks HD95 in mm and clDice), which cost too much to score every epoch."""
     model.eval()
-    scores = make_scores(task, num_classes, device)
+    scores = make_scores(task, num_classes, device, surface)
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     seen = 0
     for x, y, valid in (_unpack(batch, device, memory_format) for batch in batches):
@@ -113,4 +142,4 @@ def evaluate(
     results = scores.compute()
     if loss_fn is not None:
         results = {"loss": float(loss_sum) / seen, **results}
-    return results
+    return Evaluation(results, scores.per_sample())

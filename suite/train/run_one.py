@@ -1,9 +1,13 @@
 """``run_one``: train one job (spec, dataset, fold, seeds, recipe) and return its ``RunRecord``.
 
+A recipe's ``train_fraction`` below 1 trains on a nested subset of the fold's training part
+(``suite.datasets.subsets``); the validation fold is the same at every fraction.
 The validation metrics reported are those of the LAST epoch, never the best one: picking the best epoch
-on the validation fold would leak it into the result. The official test split, where the dataset has
-one, is evaluated once at the end. Cost (GMACs, latency) is measured elsewhere, once per spec, and
-nothing is written to the store here: the driver does that.
+on the validation fold would leak it into the result. That last evaluation also scores the boundary
+metrics the dataset card asks for (HD95, NSD, clDice; too slow for every epoch, so the curves hold Dice
+and IoU only) and keeps each validation sample's values under its sample id. The official test split,
+where the dataset has one, is evaluated once at the end with the same metrics. Cost (GMACs, latency) is
+measured elsewhere, once per spec, and nothing is written to the store here: the driver does that.
 """
 
 from __future__ import annotations
@@ -16,16 +20,20 @@ import torch
 from torch import Tensor, nn
 
 from suite.build import BuiltVariant, build_variant
-from suite.datasets import LoadedDataset, load_dataset, make_manifest
+from suite.datasets import LoadedDataset, load_card, load_dataset, make_manifest
 from suite.datasets.loaded import normalized
+from suite.datasets.subsets import nested_subset
 from suite.device import determinism, device_name, resolve_device
 from suite.errors import SuiteError
+from suite.per_sample import PerSample
 from suite.recipe import Recipe, verify_weights
 from suite.records import Job, RunRecord
 from suite.spec import parse
-from suite.train.loop import NonFiniteLoss, evaluate, train_one_epoch
+from suite.train.loop import Evaluation, NonFiniteLoss, evaluate_in_detail, train_one_epoch
 from suite.train.losses import make_loss
+from suite.train.metrics import METRICS
 from suite.train.schedule import make_optimizer, make_scheduler
+from suite.train.surface_metrics import SurfaceScoring
 
 Progress = Callable[[dict], None]
 # What torch's CPU allocator says when malloc fails; it raises a plain RuntimeError, not OutOfMemoryError.
@@ -34,6 +42,14 @@ CPU_OUT_OF_MEMORY = "DefaultCPUAllocator: can't allocate memory"
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def surface_scoring(data: LoadedDataset) -> SurfaceScoring | None:
+    """The boundary metrics the dataset's card asks for, at the size the data is loaded (None: classification)."""
+    scoring = load_card(data.name).scoring if data.task == "seg" else None
+    if scoring is None:
+        return None
+    return SurfaceScoring(scoring.nsd_tolerance_px, scoring.spacing_at(data.image_size), scoring.tubular)
 
 
 def _check_data(job: Job, recipe: Recipe, data: LoadedDataset) -> None:
@@ -70,6 +86,7 @@ class _Trainer:
         self.optimizer = make_optimizer(model, recipe, self.built.inserted_parameters())
         self.model: nn.Module = torch.compile(model) if recipe.compile and cuda else model
         self.loss_fn = make_loss(recipe.loss, recipe.label_smoothing)
+        self.surface = surface_scoring(data)
 
     def train_batches(self, train_idx: Tensor, epoch: int) -> Iterator:
         return self.data.batches(
@@ -82,11 +99,12 @@ class _Trainer:
             augment=self.recipe.augment,
         )
 
-    def evaluate(self, data: LoadedDataset, indices: Tensor) -> dict[str, float]:
+    def evaluate(self, data: LoadedDataset, indices: Tensor, final: bool) -> Evaluation:
+        """The metrics on ``indices``; ``final``: with the boundary metrics of the card too."""
         batches = data.batches(
             indices, self.recipe.eval_batch_size, shuffle=False, seed=0, epoch=0, augment=False
         )
-        return evaluate(
+        return evaluate_in_detail(
             self.model,
             batches,
             data.task,
@@ -95,16 +113,18 @@ class _Trainer:
             loss_fn=self.loss_fn,
             amp_dtype=self.amp_dtype,
             memory_format=self.memory_format,
+            surface=self.surface if final else None,
         )
 
     def fit(
         self, train_idx: Tensor, val_idx: Tensor, curves: dict, progress: Progress | None
-    ) -> dict[str, float]:
-        """Train all epochs, evaluating after each; fills ``curves``; returns the last epoch's metrics."""
+    ) -> Evaluation:
+        """Train all epochs, evaluating after each; fills ``curves`` (loss and the per-epoch metrics);
+        returns the last epoch's evaluation, boundary metrics included."""
         epochs = self.recipe.epochs
         steps_per_epoch = -(-len(train_idx) // self.recipe.batch_size)
         scheduler = make_scheduler(self.optimizer, self.recipe, steps_per_epoch)
-        metrics: dict[str, float] = {}
+        evaluation = Evaluation({}, {})
         for epoch in range(1, epochs + 1):
             train = train_one_epoch(
                 self.model,
@@ -118,13 +138,27 @@ class _Trainer:
                 epoch=epoch,
                 memory_format=self.memory_format,
             )
-            metrics = self.evaluate(self.data, val_idx)
-            row = {"epoch": epoch, "train_loss": train["loss"], **{f"val_{k}": v for k, v in metrics.items()}}
+            evaluation = self.evaluate(self.data, val_idx, final=epoch == epochs)
+            per_epoch = ("loss", *METRICS[self.data.task])
+            row = {"epoch": epoch, "train_loss": train["loss"]}
+            row |= {f"val_{k}": v for k, v in evaluation.metrics.items() if k in per_epoch}
             for name, value in row.items():
                 curves.setdefault(name, []).append(value)
             if progress is not None:
                 progress({"epochs": epochs, **row})
-        return {name: value for name, value in metrics.items() if name != "loss"}
+        return evaluation
+
+
+def _without_loss(metrics: dict[str, float]) -> dict[str, float]:
+    return {name: value for name, value in metrics.items() if name != "loss"}
+
+
+def _scoring_provenance(surface: SurfaceScoring | None) -> dict:
+    """What the boundary metrics were scored with, for the reports: NSD tolerance, spacing, clDice."""
+    if surface is None:
+        return {}
+    spacing = None if surface.spacing_mm is None else list(surface.spacing_mm)
+    return {"scoring": {"nsd_tolerance_px": surface.tolerance_px, "pixel_spacing_mm": spacing, "cldice": surface.tubular}}
 
 
 def _weights_provenance(built: BuiltVariant) -> dict:
@@ -170,6 +204,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
             "was planned: plan it again"
         )
     train_idx, val_idx = manifest.split(job.fold, data.ids)
+    train_idx = nested_subset(train_idx, data, recipe.train_fraction, job.seeds.split, job.fold)
     if device.type == "cuda":
         data = data.to(device)
     data = normalized(data, recipe.normalization, train_idx)
@@ -189,7 +224,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
         n_val=len(val_idx),
         device=f"{device}: {device_name(device)}",
         started_at=started_at,
-        provenance={"folds": manifest.kind},
+        provenance={"folds": manifest.kind, **_scoring_provenance(surface_scoring(data))},
     )
     fork_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices), determinism(recipe.deterministic, device):
@@ -197,10 +232,12 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
             trainer = _Trainer(job, recipe, data, device)
             record.params, record.params_added = trainer.built.params, trainer.built.params_added
             record.provenance.update(_weights_provenance(trainer.built))
-            record.metrics = trainer.fit(train_idx, val_idx, record.curves, progress)
+            last = trainer.fit(train_idx, val_idx, record.curves, progress)
+            record.metrics = _without_loss(last.metrics)
+            record.per_sample = PerSample([data.ids[i] for i in val_idx.tolist()], last.per_sample)
             if data.test is not None:
-                test = trainer.evaluate(data.test, torch.arange(len(data.test.ids)))
-                record.test_metrics = {name: value for name, value in test.items() if name != "loss"}
+                test = trainer.evaluate(data.test, torch.arange(len(data.test.ids)), final=True)
+                record.test_metrics = _without_loss(test.metrics)
         except NonFiniteLoss as err:
             record.status, record.error = "failed", str(err)
         except RuntimeError as err:  # torch.OutOfMemoryError (CUDA) is one, and so is what the CPU allocator raises
