@@ -215,7 +215,7 @@ def test_the_files_sha256_keys_the_recipe(tiny, tmp_path):
 
 
 def test_weights_are_set_in_the_recipe_not_the_spec_nor_by_hash(tiny):
-    with pytest.raises(SuiteError, match="has no argument 'pretrained'"):
+    with pytest.raises(SuiteError, match=r"pretrained is a recipe setting, not a spec argument: write resnet18 and pass --set model\.pretrained="):
         build_variant("resnet18(pretrained=true)+se", **TINY_RESNET)
     with pytest.raises(SuiteError, match="is set from model.pretrained's file"):
         load_recipe("resnet18", "cls", "quick", {"pretrained_sha256": "0" * 64})
