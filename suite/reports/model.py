@@ -27,8 +27,8 @@ from suite.reports.study_model import StudyView, study_view
 from suite.reports.style import VERDICT_MEANINGS
 from suite.studies.calibrate import Calibration
 from suite.studies.record import Study
-from suite.verdict import Comparison, Plan, compare
-from suite.verdict_names import GATES, VERDICTS
+from suite.verdict import Comparison, Plan, compare, compare_with_references
+from suite.verdict_names import CAPACITY_GATES, GATES, VERDICTS
 
 MAKE_RUNS = "make some with `suite run --variant unet+se` (or resnet18+se, ...) or `suite demo`"
 AD_HOC = "ad hoc"
