@@ -181,6 +181,28 @@ def _out_of_memory(err: RuntimeError, device: torch.device, curves: dict) -> str
     )
 
 
+def failed_record(job: Job, error: str, started_at: str | None = None) -> RunRecord:
+    """The record of a run that never returned one (its worker died every time it was tried): failed,
+    with ``error`` as the reason, so the grid goes on and ``--retry-failed`` can train it again."""
+    return RunRecord(
+        key=job.key,
+        spec=job.spec,
+        baseline=parse(job.spec).baseline,
+        dataset=job.dataset,
+        manifest_hash=job.manifest_hash,
+        k=job.k,
+        fold=job.fold,
+        seeds=job.seeds,
+        recipe=job.recipe,
+        recipe_hash=job.recipe_hash or Recipe.from_dict(job.recipe).hash,
+        status="failed",
+        error=error,
+        device=job.device,
+        started_at=started_at or _now(),
+        finished_at=_now(),
+    )
+
+
 def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | None = None) -> RunRecord:
     """Train ``job`` on its fold and return the record (status ``done``, or ``failed`` with the epoch and
     reason when the loss turns non-finite or the device runs out of memory).
