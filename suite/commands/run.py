@@ -293,5 +293,5 @@ def register(app: typer.Typer) -> None:
         from suite.executors import job_device
 
         runner = opt.executor_options("local", jobs)
-        requests = _requests([], DEMO_SET, {"folds": folds}, {}, job_device(device, runner))
+        requests = _requests([], DEMO_SET, opt.given(folds=folds), {}, job_device(device, runner))
         run_studies([StudyRequest("grid", r) for r in requests], store, runner)
