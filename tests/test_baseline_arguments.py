@@ -21,6 +21,9 @@ SETTABLE = {
     "resnet34": {"width": 20},
     "resnet50": {"width": 20},
     "resunet": {"decoder_channels": (64, 32, 16, 16, 8)},
+    "vit_tiny": {"embed_dim": 195, "mlp_dim": 700},
+    "vit_small": {"embed_dim": 390},
+    "swin_tiny": {"embed_dim": 99, "mlp_dims": (400, 800, 1600, 3200)},
 }
 
 
@@ -61,7 +64,7 @@ def test_values_are_coerced_to_the_builders_types():
         ("unet(width=(8,16))", "takes a whole number"),
         ("resunet(decoder_channels=64)", "takes a tuple of whole numbers (default decoder_channels=(256,128,64,32,16))"),
         ("resunet(decoder_channels=(64,2.5))", "takes a tuple of whole numbers"),
-        ("vit_tiny(width=8)", "baseline 'vit_tiny' has no argument 'width'; its arguments: none"),
+        ("vit_tiny(width=8)", "baseline 'vit_tiny' has no argument 'width'; its arguments: embed_dim=192, mlp_dim=None"),
         ("unet(width=18", "at character 14"),
         ("unet(width=((8)))", "a literal value"),
     ],
