@@ -48,6 +48,15 @@ def _ray_tasks_running() -> list[int]:
     return pids
 
 
+def _ray_tasks_running_after(seconds: float) -> list[int]:
+    """``_ray_tasks_running`` once none is left or ``seconds`` have passed (Ray ends the workers of a
+    cancelled task or a dead driver asynchronously)."""
+    deadline = time.monotonic() + seconds
+    while (pids := _ray_tasks_running()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return pids
+
+
 @pytest.mark.slow
 def test_a_ray_worker_killed_mid_run_is_retried_and_the_store_ends_complete(cluster: str, tmp_path: Path) -> None:
     store, killed = tmp_path / "suite.db", []
@@ -80,10 +89,7 @@ def test_ctrl_c_cancels_the_tasks_in_flight_and_the_same_grid_resumes(cluster: s
 
     with pytest.raises(KeyboardInterrupt):
         run_grid(tiny_request(epochs=3), str(store), ON_RAY, on_record=interrupt)
-    deadline = time.monotonic() + 30
-    while _ray_tasks_running() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _ray_tasks_running()  # the tasks in flight were cancelled
+    assert not _ray_tasks_running_after(30)  # the tasks in flight were cancelled
     with sqlite3.connect(store) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
@@ -115,7 +121,7 @@ def test_driver_on_ray_killed_mid_grid_resumes_without_lost_or_duplicated_rows(c
     assert f"reused {kept} from the store" in " ".join(finished.stdout.split())
     stored = rows(store)
     assert len(stored) == 6 and stored["key"].is_unique and set(stored["status"]) == {"done"}
-    assert not _ray_tasks_running()  # the dead driver's tasks ended with it
+    assert not _ray_tasks_running_after(30)  # the dead driver's tasks ended with it
 
 
 def test_an_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
