@@ -42,6 +42,27 @@ def test_a_pool_worker_killed_mid_run_is_retried_and_nothing_is_lost(tmp_path: P
     assert len(stored) == 6 and stored["key"].is_unique and set(stored["status"]) == {"done"}
 
 
+def test_a_job_the_broken_pool_refuses_waits_for_the_next_pool() -> None:
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from suite.executors.pool import PoolExecutor
+    from suite.job_queue import ListQueue
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        worker = pool.submit(os.getpid).result(timeout=60)
+        os.kill(worker, signal.SIGKILL)  # the pool breaks between two looks of the executor
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(os.getpid).result(timeout=60)
+        again, in_flight, job = deque(), {}, object()
+        assert PoolExecutor(2, 1)._fill(pool, in_flight, again, ListQueue([job])) is False
+        assert list(again) == [job] and not in_flight  # claimed, not lost: it goes to the next pool first
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 @pytest.mark.slow
 def test_driver_killed_mid_grid_with_jobs_2_resumes_without_lost_or_duplicated_rows(tmp_path: Path) -> None:
     store = tmp_path / "suite.db"

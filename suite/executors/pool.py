@@ -18,7 +18,7 @@ import queue as queue_module
 import signal
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
@@ -76,23 +76,24 @@ class PoolExecutor:
         messages = context.Queue()
         pool, started = self._pool(context, data, messages), 0  # workers of the current pool that came up
         in_flight: dict[Future, Job] = {}
+        again: deque[Job] = deque()  # claimed jobs to submit before new ones: their pool broke under them
         broken: Counter[str] = Counter()
         try:
             while True:
-                while len(in_flight) < self.jobs and (job := queue.take(wait=not in_flight)) is not None:
-                    in_flight[pool.submit(_train, job)] = job
-                if not in_flight:
+                accepted = self._fill(pool, in_flight, again, queue)
+                if not in_flight and not again:
                     return
-                done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
-                started += _relay(messages, in_flight.values(), progress)
                 lost = []
-                for future in done:
-                    job = in_flight.pop(future)
-                    if isinstance(future.exception(), BrokenProcessPool):
-                        lost.append(job)
-                    else:
-                        yield future.result()  # an exception in a run is a bug: it stops the grid, as locally
-                if not lost:
+                if in_flight:
+                    done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
+                    started += _relay(messages, in_flight.values(), progress)
+                    for future in done:
+                        job = in_flight.pop(future)
+                        if isinstance(future.exception(), BrokenProcessPool):
+                            lost.append(job)
+                        else:
+                            yield future.result()  # an exception in a run is a bug: it stops the grid, as locally
+                if not lost and accepted:
                     continue
                 finished, _ = wait(in_flight, timeout=30)  # a broken pool fails the rest of its calls at once
                 for future, job in list(in_flight.items()):
@@ -114,10 +115,24 @@ class PoolExecutor:
                     if broken[job.key] >= self.attempts:
                         yield failed_record(job, self._died(broken[job.key]))
                     else:
-                        in_flight[pool.submit(_train, job)] = job
+                        again.append(job)
         finally:
             _end(pool)
             messages.close()
+
+    def _fill(self, pool: ProcessPoolExecutor, in_flight: dict, again: deque, queue: JobQueue) -> bool:
+        """Submit jobs (``again`` first, then the queue's) while a worker is free. False when the pool
+        refused one because a worker died since the last look: that job goes back to ``again``."""
+        while len(in_flight) < self.jobs:
+            job = again.popleft() if again else queue.take(wait=not in_flight)
+            if job is None:
+                return True
+            try:
+                in_flight[pool.submit(_train, job)] = job
+            except BrokenProcessPool:
+                again.appendleft(job)
+                return False
+        return True
 
     def _pool(self, context, data: object, messages) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
