@@ -21,7 +21,12 @@ SETTABLE = {
     "resnet34": {"width": 20},
     "resnet50": {"width": 20},
     "resunet": {"decoder_channels": (64, 32, 16, 16, 8)},
+    "vit_tiny": {"embed_dim": 96},
+    "vit_small": {"embed_dim": 192, "mlp_dim": 500},
+    "swin_tiny": {"embed_dim": 48},
 }
+# Per-stage widths, as a capacity-matched control writes them when one stage leaves the plain ladder.
+PER_STAGE = {"unet": {"widths": (8, 16, 32, 64, 132)}, "resnet18": {"widths": (16, 32, 64, 136)}}
 
 
 def _text(kwargs: dict) -> str:
@@ -62,7 +67,7 @@ def test_values_are_coerced_to_the_builders_types():
         ("unet(width=(8,16))", "takes a whole number"),
         ("resunet(decoder_channels=64)", "takes a tuple of whole numbers (default decoder_channels=(256,128,64,32,16))"),
         ("resunet(decoder_channels=(64,2.5))", "takes a tuple of whole numbers"),
-        ("vit_tiny(width=8)", "baseline 'vit_tiny' has no argument 'width'; its arguments: none"),
+        ("vit_tiny(width=8)", "baseline 'vit_tiny' has no argument 'width'; its arguments: embed_dim=192, mlp_dim=None"),
         ("unet(width=18", "at character 14"),
         ("unet(width=((8)))", "a literal value"),
     ],
@@ -73,9 +78,12 @@ def test_mistakes_are_one_line_naming_the_arguments(text, phrase):
     assert phrase in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("baseline", sorted(SETTABLE))
-def test_the_arguments_reach_the_builder(baseline):
-    kwargs = SETTABLE[baseline]
+@pytest.mark.parametrize(
+    ("baseline", "kwargs"),
+    [*SETTABLE.items(), *PER_STAGE.items()],
+    ids=[*SETTABLE, *(f"{b}-per-stage" for b in PER_STAGE)],
+)
+def test_the_arguments_reach_the_builder(baseline, kwargs):
     task = BASELINES.entry(baseline).meta["tasks"][0]
     size = 32
     direct = BASELINES.get(baseline)(task, 2, 3, size, **kwargs)
