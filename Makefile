@@ -1,6 +1,6 @@
 # Set-up on a fresh machine is two commands: `make demo` (the main job, offline) and `make test`.
 # Both create .venv on first use: torch and torchvision from pip's index (the pinned CUDA build),
-# then suite itself in editable mode with its dev extras.
+# then suite itself in editable mode with its dev and dist extras (Ray and submitit, which the executor tests use).
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev,dist]"
 	touch $(STAMP)
 
 install: $(STAMP)

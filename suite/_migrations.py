@@ -18,6 +18,9 @@ indexes), so an older store keeps every row it had.
 - v6: per-sample values of the last validation epoch (``per_sample``: compressed float32 arrays per
   metric) and the ids they follow (``sample_ids``: the SHA-256 of an id list kept once in the
   ``sample_ids`` table), so a variant and its baseline pair up image by image.
+- v7: run claims (``claims``): the run key a driver is training, its owner (``host:pid:start-token``)
+  and the lease's expiry in Unix seconds, so several processes can share one store without training a
+  run twice (``suite.claims``). A row lives from the claim to the run's write (same transaction).
 """
 
 from __future__ import annotations
@@ -107,6 +110,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """,
         "ALTER TABLE runs ADD COLUMN per_sample BLOB",  # npz: float32 value per validation sample, per metric
         "ALTER TABLE runs ADD COLUMN sample_ids TEXT",  # digest of the ids those values follow
+    ),
+    (  # v6 -> v7
+        """
+        CREATE TABLE claims (
+            key TEXT PRIMARY KEY NOT NULL,   -- the key of the run being trained
+            owner TEXT NOT NULL,             -- host:pid:start-token of the driver training it
+            claimed_at REAL NOT NULL,        -- Unix seconds
+            expires_at REAL NOT NULL         -- Unix seconds; the owner renews it while it lives
+        )
+        """,
+        "CREATE INDEX claims_owner ON claims (owner)",
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,7 +22,9 @@ its hash); a spec argument equal to what the recipe gives anyway is refused by t
 (``check_recipe_arguments``), so one network under one recipe has one key.
 
 Several insertions at one point apply in spec order. Every placement is recorded with the channels,
-stride and layout it was built for, its resolved hyperparameters and its parameter count.
+stride and layout it was built for, its resolved hyperparameters and its parameter count; the placed
+modules themselves (``BuiltVariant.inserted``) are what a run trains at ``module_lr_mult``, and, with
+pretrained weights (``model.pretrained``), the parameters a run records as new.
 
 The module is callable: ``suite.build(spec, num_classes=..., image_size=...)`` is the Python API's
 ``build`` (an attribute ``build`` of the package would be replaced by this module on import).
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from torch import nn
 
 from suite.baselines import BASELINES, DATA_ARGS, Gate, Point, PointsMixin
+from suite.baselines._pretrained import WeightsLoad
 from suite.composite import build_unit, describe, min_positions
 from suite.errors import SuiteError
 from suite.kinds import GATED, KINDS, input_stride, point_args, ungated_form
@@ -79,6 +82,26 @@ class BuiltVariant:
     params: int
     baseline_params: int
     baseline_kwargs: dict = field(default_factory=dict)  # what the baseline builder was given
+    # The modules build_variant placed, in placement order: gates with what they gate, and a block-swapping
+    # module itself; their parameters are what a run may train at its own learning rate (module_lr_mult).
+    inserted: list[nn.Module] = field(default_factory=list)
+
+    def inserted_parameters(self) -> list[nn.Parameter]:
+        """The parameters of the inserted modules, each once, in the model's order."""
+        return [p for _, p in self._inserted_named()]
+
+    def inserted_parameter_names(self) -> list[str]:
+        """The model's names of the inserted modules' parameters (``layer1.0.se.inserted.0.fc1.weight``)."""
+        return [name for name, _ in self._inserted_named()]
+
+    def _inserted_named(self) -> list[tuple[str, nn.Parameter]]:
+        ids = {id(p) for module in self.inserted for p in module.parameters()}
+        return [(name, p) for name, p in self.model.named_parameters() if id(p) in ids]
+
+    @property
+    def loaded_weights(self) -> WeightsLoad | None:
+        """What the baseline took from its pretrained weights file; None without one (``model.pretrained``)."""
+        return getattr(self.model, "loaded_weights", None)
 
     @property
     def params_added(self) -> int:
@@ -151,12 +174,16 @@ def build_variant(
     baseline_params = count_params(model) if baseline_params is None else baseline_params
     points = model.insertion_points()
     replaced: dict[str, str] = {}  # point -> conv module that replaced its block
-    placements = []
+    placements, inserted = [], []
     for insertion in spec.insertions:
         for point in insertion.points:
             _check_map_size(insertion, spec.baseline, points[point], image_size)
-            placements.append(_place(model, spec.baseline, insertion, points[point], replaced))
-    return BuiltVariant(model, spec, str(spec), placements, count_params(model), baseline_params, baseline_kwargs)
+            placement, placed = _place(model, spec.baseline, insertion, points[point], replaced)
+            placements.append(placement)
+            inserted.extend(placed)
+    return BuiltVariant(
+        model, spec, str(spec), placements, count_params(model), baseline_params, baseline_kwargs, inserted
+    )
 
 
 def _plain_params(builder: object, data_args: tuple, kwargs: dict) -> int:
@@ -170,7 +197,8 @@ def _plain_params(builder: object, data_args: tuple, kwargs: dict) -> int:
 
 def _place(
     model: PointsMixin, baseline: str, insertion: Insertion, point: Point, replaced: dict[str, str]
-) -> Placement:
+) -> tuple[Placement, list[nn.Module]]:
+    """The placement record and the modules placed (one per slot, gates included; or the swapped-in block)."""
     name = insertion.module
     kind = KINDS[insertion_kind(insertion)]
     mode = insertion.mode or kind.default_mode
@@ -196,7 +224,7 @@ def _place(
         hparams = {**module_defaults(name), **dict(insertion.kwargs), **resolved_hparams(modules[0])}
     else:
         hparams = {"fusion": composite.fusion or "sum"} if composite.op == "parallel" else {}
-    return Placement(
+    placement = Placement(
         module=name,
         kind=kind.name,
         point=point.name,
@@ -209,6 +237,7 @@ def _place(
         params=sum(count_params(m) for m in placed),
         tree=None if composite is None else describe(composite, modules[0]),
     )
+    return placement, placed
 
 
 def _check_map_size(insertion: Insertion, baseline: str, point: Point, image_size: int) -> None:

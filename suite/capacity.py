@@ -179,7 +179,8 @@ def _control_spec(baseline: str, ladder: WidthLadder, coords: Coordinates, kwarg
 def _sizer(measure: str, data: dict, model_kwargs: dict) -> Callable[[str], float]:
     """``spec -> size`` for this data and recipe; sizes are cached, since every variant of a baseline
     climbs the same ladder."""
-    frozen = (measure, tuple(sorted(data.items())), tuple(sorted(model_kwargs.items())))
+    kwargs = {k: v for k, v in model_kwargs.items() if k != "pretrained"}  # weights change no size
+    frozen = (measure, tuple(sorted(data.items())), tuple(sorted(kwargs.items())))
     return lambda spec: _size(spec, *frozen)
 
 

@@ -149,7 +149,7 @@ def check_fits(
     host = host_available()
     on_host = need.data if device.startswith("cuda") else need.total
     places = [("this machine has", on_host, host)]
-    if device.startswith("cuda"):
+    if device.startswith("cuda") and torch.cuda.is_available():  # else the GPUs are Ray's or SLURM's nodes'
         free, _ = torch.cuda.mem_get_info(torch.device(device))
         places.append((f"{device} has", need.total, free))
     for place, needed, available in places:

@@ -1,7 +1,8 @@
 """Training recipes: one typed config with commented defaults and units, read from ``baselines/*.yaml``.
 
 A recipe file names the baselines it serves and, per task, the ``quick`` profile (minutes on a laptop
-CPU, for trying things) and the ``full`` profile (GPU, the settings a paper would report)::
+CPU, for trying things), the ``full`` profile (GPU, the settings a paper would report) and, for
+baselines with pretrained weights, the ``finetune`` profile (from those weights, at a lower rate)::
 
     baselines: [resnet18, resnet34]
     cls:
@@ -9,7 +10,12 @@ CPU, for trying things) and the ``full`` profile (GPU, the settings a paper woul
       full:  {epochs: 200, optimizer: sgd, lr: 0.1}
 
 Values not given keep the ``Recipe`` defaults below. The resolved recipe (``Recipe.to_dict()``) is
-stored with every result and its ``hash`` is part of the run key.
+stored with every result and its ``hash`` is part of the run key. Keys added after results were stored
+are left out while they sit at their default (``OMITTED_AT_DEFAULT``), so older run keys hold.
+
+Pretrained weights (``model.pretrained``: a file, or ``true`` for the library's cached ones) are keyed
+by content: resolving the recipe pins the file's SHA-256 in ``pretrained_sha256``, which the hash takes
+in place of the path, and a run checks the file against it before training (``verify_weights``).
 """
 
 from __future__ import annotations
@@ -28,14 +34,20 @@ from suite._resources import folder
 from suite.errors import SuiteError, shown
 from suite.records import stable_hash
 
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "full", "finetune")
 OPTIMIZERS = ("adamw", "sgd")
 NORMALIZATIONS = ("fold", "imagenet", "none")  # see Recipe.normalization
 SCHEDULES = ("cosine",)
 LOSSES = {"cls": ("ce",), "seg": ("dice_bce",)}
 RECIPE_DIR = folder("baselines")
-# Keys ``Recipe.to_dict`` leaves out at these values, so recipes made before the key existed keep their hash.
-OMITTED_AT_DEFAULT = {"train_fraction": 1.0}
+# Keys ``Recipe.to_dict`` leaves out at these values (their defaults), so recipes made before the key
+# existed keep their hash.
+OMITTED_AT_DEFAULT = {
+    "train_fraction": 1.0,
+    "module_lr_mult": 1.0,
+    "module_warmup_epochs": 0.0,
+    "pretrained_sha256": None,
+}
 
 
 @dataclass
@@ -63,6 +75,14 @@ class Recipe:
     # backbones); "none" = pixels scaled to [0, 1].
     normalization: str = "fold"
     grad_clip: float | None = None  # max global L2 norm of the gradients; None: no clipping
+    # The inserted modules' learning rate relative to the backbone's (peak lr x this), e.g. 10 when they
+    # start from scratch inside a pretrained network. The baseline has no inserted modules.
+    module_lr_mult: float = 1.0
+    # A linear warm-up of the inserted modules' learning rate alone, in epochs, on top of warmup_epochs
+    # and the cosine decay; 0: none.
+    module_warmup_epochs: float = 0.0
+    # SHA-256 of the model.pretrained weights file, set when the recipe is resolved (never by hand).
+    pretrained_sha256: str | None = None
     deterministic: bool = True  # torch.use_deterministic_algorithms + cuDNN deterministic
     model: dict = field(default_factory=dict)  # baseline builder kwargs, e.g. {"width": 16}
     # Share of each fold's training part trained on, in (0, 1]: a nested subset, stratified by class, drawn
@@ -70,17 +90,26 @@ class Recipe:
     train_fraction: float = 1.0
 
     def to_dict(self) -> dict:
-        """The recipe as plain data; ``train_fraction`` only when below 1, so the recipes (and run keys) of
-        full-data runs are those of stores made before small-data trials existed."""
+        """The recipe as plain data; the keys of ``OMITTED_AT_DEFAULT`` only when set (``train_fraction``
+        below 1, a module learning rate, pinned weights), so the recipes (and run keys) of runs that do not
+        use them are those of stores made before they existed."""
         values = dataclasses.asdict(self)
         for name, default in OMITTED_AT_DEFAULT.items():
             if values[name] == default:
                 del values[name]
         return values
 
+    def hashed(self) -> dict:
+        """What the hash covers: ``to_dict()``, where pinned weights' SHA-256 stands for ``model.pretrained``
+        (a path, or true)."""
+        values = self.to_dict()
+        if self.pretrained_sha256 is not None:
+            values["model"] = {k: v for k, v in self.model.items() if k != "pretrained"}
+        return values
+
     @property
     def hash(self) -> str:
-        return stable_hash(self.to_dict())
+        return stable_hash(self.hashed())
 
     @classmethod
     def from_dict(cls, values: dict) -> "Recipe":
@@ -92,6 +121,7 @@ class Recipe:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Recipe)}
+DERIVED = ("pretrained_sha256",)  # set while resolving a recipe, never given
 
 
 @dataclass(frozen=True)
@@ -125,6 +155,8 @@ RANGES = {
     "image_size": Range(1, 16_384),
     "grad_clip": Range(0, math.inf, low_open=True, high_open=True),
     "train_fraction": Range(0, 1, low_open=True),
+    "module_lr_mult": Range(0, 1000, low_open=True),
+    "module_warmup_epochs": Range(0, 100_000),
 }
 
 
@@ -212,10 +244,38 @@ def _validate(recipe: Recipe, task: str) -> None:
             raise SuiteError(
                 f"recipe {name} must be a finite number in {valid}, got {value}; set another with --set {name}=VALUE"
             )
-    if recipe.warmup_epochs > recipe.epochs:
+    for name in ("warmup_epochs", "module_warmup_epochs"):
+        if getattr(recipe, name) > recipe.epochs:
+            raise SuiteError(
+                f"recipe {name} {getattr(recipe, name)} is longer than the {recipe.epochs} epochs of training; "
+                f"set --set {name}=... to at most {recipe.epochs}"
+            )
+
+
+def _pin_weights(recipe: Recipe, baseline: str) -> None:
+    """A ``model.pretrained`` file (or the library's cached one, for true) must exist; its SHA-256 goes
+    into the recipe and a path is made absolute, so workers elsewhere read the same file."""
+    from suite.baselines._weights_file import file_sha256, weights_file
+
+    path = weights_file(baseline, recipe.model.get("pretrained"))
+    if path is not None:
+        if isinstance(recipe.model["pretrained"], str):
+            recipe.model["pretrained"] = str(path)
+        recipe.pretrained_sha256 = file_sha256(path)
+
+
+def verify_weights(recipe: Recipe, baseline: str) -> None:
+    """Before a run trains: the weights file still has the SHA-256 its recipe was resolved with."""
+    from suite.baselines._weights_file import file_sha256, weights_file
+
+    if recipe.pretrained_sha256 is None:
+        return
+    path = weights_file(baseline, recipe.model.get("pretrained"))
+    found = file_sha256(path)
+    if found != recipe.pretrained_sha256:
         raise SuiteError(
-            f"recipe warmup_epochs {recipe.warmup_epochs} is longer than the {recipe.epochs} epochs of training; "
-            f"set --set warmup_epochs=... to at most {recipe.epochs}"
+            f"the weights file {str(path)!r} changed since the run was planned (SHA-256 {found[:16]}, the "
+            f"recipe's {recipe.pretrained_sha256[:16]}); restore the file or plan the run again"
         )
 
 
@@ -258,9 +318,10 @@ def load_recipe(baseline: str, task: str, profile: str = "quick", overrides: dic
     if task not in tasks:
         raise SuiteError(f"{baseline} has no recipe for task {task!r}; its tasks: {', '.join(tasks)}")
     if profile not in content[task]:
+        having = [name for name, path in files.items() if profile in _read(path).get(task, {})]
         raise SuiteError(
-            f"{files[baseline].name} has no {profile!r} profile for {task}; "
-            f"add one (profiles: {', '.join(PROFILES)})"
+            f"{baseline} has no {profile!r} profile for {task} (its profiles: {', '.join(content[task])}); "
+            + (f"baselines with one: {', '.join(sorted(having))}" if having else f"add one to {files[baseline].name}")
         )
     recipe = Recipe(loss=LOSSES[task][0])
     settings = dict(content[task][profile])
@@ -270,5 +331,9 @@ def load_recipe(baseline: str, task: str, profile: str = "quick", overrides: dic
         _set_field(recipe, name, value)
     for dotted, value in (overrides or {}).items():
         _apply_override(recipe, baseline, dotted, value)
+    given = [name for name in DERIVED if name in settings or name in (overrides or {})]
+    if given:
+        raise SuiteError(f"recipe key {given[0]!r} is set from model.pretrained's file; set --set model.pretrained=PATH")
     _validate(recipe, task)
+    _pin_weights(recipe, baseline)
     return recipe

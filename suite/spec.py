@@ -87,13 +87,12 @@ def canonical(spec: Spec | str) -> Spec:
     argument, point or mode, for a composite member that is not an attention module, and for a module
     kind the baseline has no point for.
     """
-    from suite._arguments import check_arguments
-    from suite.baselines import BASELINES, baseline_defaults
+    from suite.baselines import BASELINES, check_spec_arguments
 
     spec = parse(spec) if isinstance(spec, str) else spec
     base = BASELINES.entry(spec.baseline)
     catalog = base.meta["catalog"]
-    given = check_arguments(f"baseline {base.name!r}", dict(spec.baseline_kwargs), baseline_defaults(base.name))
+    given = check_spec_arguments(base.name, dict(spec.baseline_kwargs))
     label = str(Spec(base.name, (), tuple(sorted(given.items()))))
     insertions: list[Insertion] = []
     for ins in spec.insertions:

@@ -5,6 +5,10 @@ keeps every finished run and leaves nothing of the unfinished one; the same comm
 Readers (``read_runs``, the dashboard) open the file read-only and see a consistent snapshot while
 the driver writes: that is what WAL mode gives.
 
+Several drivers may share one store. Each claims a run (``suite.claims``) before training it, and a
+run another driver stored first is skipped by ``write``, never stored twice. Locks held by another
+driver are waited out (``suite._busy``), never reported as ``database is locked``.
+
 Durability: ``synchronous=FULL``. In WAL mode ``NORMAL`` is consistent but may lose the last commits
 on a power cut, because the WAL is only synced at checkpoints; a lost row is a run that took minutes
 or hours of training, while FULL costs one fsync per finished run, nothing next to a training run.
@@ -23,12 +27,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import pandas as pd
 
 from suite import __version__
+from suite._busy import BUSY_TIMEOUT_S, RETRY_S, retry_busy
 from suite._migrations import check_version, migrate, user_version
 from suite._store_schema import (
     SEED_COLUMNS,
@@ -52,7 +58,6 @@ DEFAULT_STORE = Path("results") / "suite.db"
 STUDIES_SINCE = 4  # schema version that added the studies table
 CALIBRATIONS_SINCE = 5  # ... and the calibrations table
 STORE_ENV = "SUITE_STORE"
-BUSY_TIMEOUT_S = 30.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _FILTER_ALIASES = {"seed": "init_seed"}
 _VERSIONED_PACKAGES = {
@@ -125,16 +130,20 @@ class Store:
         self._conn.row_factory = sqlite3.Row
         try:
             check_version(self._conn, self.path)  # before any write: a newer store stays untouched
-            if self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-                raise StoreError(f"store {self.path} cannot use WAL mode; put it on a local disk (not a network share)")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            migrate(self._conn, self.path)
+            retry_busy(self._prepare)
         except sqlite3.Error as err:
             self._conn.close()
             raise self._translate(err) from None
         except BaseException:
             self._conn.close()
             raise
+
+    def _prepare(self) -> None:
+        """WAL, full sync and the current schema; retried as a whole while another process holds the lock."""
+        if self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            raise StoreError(f"store {self.path} cannot use WAL mode; put it on a local disk (not a network share)")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        migrate(self._conn, self.path)
 
     def _translate(self, err: sqlite3.Error) -> StoreError:
         """An sqlite3 error as a one-line ``StoreError`` that says what to do."""
@@ -143,7 +152,7 @@ class Store:
             return _corrupt(self.path)
         if "locked" in text or "busy" in text:
             return StoreError(
-                f"store {self.path} is locked by another writer for over {BUSY_TIMEOUT_S:.0f} s; "
+                f"store {self.path} is locked by another writer for over {RETRY_S:.0f} s; "
                 "let the other suite run finish or pass another --store"
             )
         return _unwritable(self.path, err)
@@ -171,31 +180,19 @@ class Store:
         found = self._conn.execute("SELECT 1 FROM runs WHERE key = ? AND status IN ('done', 'failed')", (key,))
         return found.fetchone() is not None
 
-    def write(self, record: RunRecord, replace: bool = False) -> None:
-        """Insert one finished run in one transaction: the whole row or nothing.
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` around the block: the whole change or none of it.
 
-        A key already stored raises ``StoreError``, except that ``replace=True`` overwrites a *failed*
-        run (a retry); a done run is never overwritten.
+        The write lock is taken at the start, waiting (busy timeout, then retries with backoff) while
+        another process holds it; an error in the block rolls back and releases it.
         """
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            retry_busy(lambda: self._conn.execute("BEGIN IMMEDIATE"))
         except sqlite3.Error as err:
             raise self._translate(err) from None
         try:
-            stored = self._conn.execute("SELECT status FROM runs WHERE key = ?", (record.key,)).fetchone()
-            if stored is not None and not (replace and stored["status"] == "failed"):
-                raise StoreError(
-                    f"run {record.key} ({record.spec}, {record.dataset}, fold {record.fold}) is already stored "
-                    f"with status {stored['status']}; finished runs are kept (a failed one may be replaced)"
-                )
-            row = record_to_row(record)
-            columns = ", ".join(row)
-            marks = ", ".join("?" * len(row))
-            verb = "INSERT OR REPLACE" if stored is not None else "INSERT"
-            self._conn.execute(f"{verb} INTO runs ({columns}) VALUES ({marks})", tuple(row.values()))
-            ids = ids_row(record)
-            if ids is not None:
-                self._conn.execute("INSERT OR IGNORE INTO sample_ids (digest, ids) VALUES (?, ?)", ids)
+            yield self._conn
             self._conn.execute("COMMIT")
         except sqlite3.Error as err:
             self._rollback()
@@ -203,6 +200,27 @@ class Store:
         except BaseException:
             self._rollback()
             raise
+
+    def write(self, record: RunRecord, replace: bool = False) -> bool:
+        """Insert one finished run and drop its claim, in one transaction: all of it or nothing.
+
+        Returns False, writing nothing, when a finished run is already stored under the key (another
+        process sharing the store finished it first); ``replace=True`` overwrites a *failed* run (a
+        retry), never a done one.
+        """
+        row = record_to_row(record)
+        with self.transaction() as conn:
+            stored = conn.execute("SELECT status FROM runs WHERE key = ?", (record.key,)).fetchone()
+            written = stored is None or (replace and stored["status"] == "failed")
+            if written:
+                verb = "INSERT OR REPLACE" if stored is not None else "INSERT"
+                marks = ", ".join("?" * len(row))
+                conn.execute(f"{verb} INTO runs ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))
+                ids = ids_row(record)
+                if ids is not None:
+                    conn.execute("INSERT OR IGNORE INTO sample_ids (digest, ids) VALUES (?, ?)", ids)
+            conn.execute("DELETE FROM claims WHERE key = ?", (record.key,))  # a stored run needs no claim
+        return written
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
@@ -223,11 +241,9 @@ class Store:
     def add_study(self, study: Study) -> Study:
         """Record ``study`` unless the same plan is already stored; returns the stored one."""
         row = study_to_row(study)
+        sql = f"INSERT OR IGNORE INTO studies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
         try:
-            self._conn.execute(
-                f"INSERT OR IGNORE INTO studies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
+            retry_busy(lambda: self._conn.execute(sql, tuple(row.values())))
         except sqlite3.Error as err:
             raise self._translate(err) from None
         return next(s for s in self.studies() if s.id == study.id)
@@ -238,11 +254,9 @@ class Store:
     def add_calibration(self, calibration: Calibration) -> None:
         """Record ``calibration``, replacing one made from the same dataset, recipe, k, metric and splits."""
         row = calibration_to_row(calibration)
+        sql = f"INSERT OR REPLACE INTO calibrations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
         try:
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO calibrations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
+            retry_busy(lambda: self._conn.execute(sql, tuple(row.values())))
         except sqlite3.Error as err:
             raise self._translate(err) from None
 

@@ -37,6 +37,12 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def one_thread_reference(tmp_path_factory: pytest.TempPathFactory):
+    """The tiny digits grid of the executor tests, trained by the local executor at one thread per run."""
+    from _executor_fixtures import train_reference
+
+    return train_reference(tmp_path_factory.mktemp("reference") / "suite.db")
 @pytest.fixture
 def isolated_plugins(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """The test's own module registry, plugin loader memory and ``SUITE_PLUGINS``: the plugins a test

@@ -21,9 +21,9 @@ SETTABLE = {
     "resnet34": {"width": 20},
     "resnet50": {"width": 20},
     "resunet": {"decoder_channels": (64, 32, 16, 16, 8)},
-    "vit_tiny": {"embed_dim": 96},
-    "vit_small": {"embed_dim": 192, "mlp_dim": 500},
-    "swin_tiny": {"embed_dim": 48},
+    "vit_tiny": {"embed_dim": 195, "mlp_dim": 700},
+    "vit_small": {"embed_dim": 390},
+    "swin_tiny": {"embed_dim": 99, "mlp_dims": (400, 800, 1600, 3200)},
 }
 # Per-stage widths, as a capacity-matched control writes them when one stage leaves the plain ladder.
 PER_STAGE = {"unet": {"widths": (8, 16, 32, 64, 132)}, "resnet18": {"widths": (16, 32, 64, 136)}}
@@ -54,7 +54,6 @@ def test_baseline_arguments_round_trip_and_keep_their_types(baseline):
 def test_values_are_coerced_to_the_builders_types():
     assert key("unet(width=18.0)") == "unet(width=18)"
     assert key("resunet(decoder_channels=(64.0,32,16,16,8))") == "resunet(decoder_channels=(64,32,16,16,8))"
-    assert key("resunet(pretrained=false)") == "resunet(pretrained=false)"
     assert key("unet(width=64)") == "unet(width=64)", "an absent argument means the recipe's value, not the default"
 
 
@@ -110,8 +109,7 @@ def test_the_spec_argument_wins_over_the_recipes_and_is_compared_with_the_recipe
         ("unet(width=16)+se", {"width": 16}, "unet+se@dec1,dec2,dec3,dec4"),
         ("unet(width=64)", {}, "unet"),  # no recipe value: the builder's default
         ("resunet(decoder_channels=(64,32,16,16,8))", {"decoder_channels": [64, 32, 16, 16, 8]}, "resunet"),
-        ("resunet(decoder_channels=(64,32,16,16,8),pretrained=true)", {"decoder_channels": [64, 32, 16, 16, 8]},
-         "resunet(pretrained=true)"),
+        ("vit_tiny(embed_dim=96,mlp_dim=200)", {"embed_dim": 96}, "vit_tiny(mlp_dim=200)"),
     ],
 )  # fmt: skip
 def test_arguments_that_change_nothing_under_the_recipe_are_refused(text, model, instead):

@@ -164,3 +164,14 @@ def test_take_copies_the_same_samples_as_indexing(tensor: torch.Tensor):
     chosen = torch.tensor([3, 1, 7, 7, 0])
     taken = take(tensor, chosen)
     assert taken.dtype == tensor.dtype and torch.equal(taken, tensor[chosen])
+
+
+@pytest.mark.parametrize("shape", [(16, 3, 256, 256), (131, 3, 32, 32), (5, 1, 64, 64), (1, 3, 8, 8), (0, 3, 8, 8)])
+def test_chunked_conversion_equals_one_pass_over_the_batch(shape: tuple[int, ...]):
+    from suite.datasets.batches import _normalizer, chunked_normalized_float
+
+    images = torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    scale, shift = _normalizer((0.3, 0.4, 0.5)[: shape[1]], (0.2, 0.25, 0.3)[: shape[1]], shape[1], "cpu")
+    converted = chunked_normalized_float(images, scale, shift)
+    assert converted.dtype == torch.float32 and converted.is_contiguous()
+    assert torch.equal(converted, images.float().mul_(scale).add_(shift))  # bit for bit, chunk edges included

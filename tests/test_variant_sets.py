@@ -128,3 +128,18 @@ def test_bad_grid_options_are_one_line_and_write_nothing(tmp_path, args, message
     done = suite_command("run", *args, "--store", str(tmp_path / "s.db"))
     assert done.returncode == 2 and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "s.db").exists()
+
+
+@pytest.mark.parametrize("folds", [None, 3])
+def test_demo_trains_the_set_with_its_own_folds_unless_given(monkeypatch, folds):
+    """`suite demo` hands the demo set's grids to the study runner, --folds replacing the set's only when given."""
+    from suite.commands import run as run_command
+
+    planned = []
+    monkeypatch.setattr(run_command, "run_studies", lambda studies, *args, **kwargs: planned.extend(studies))
+    args = ["demo"] + ([] if folds is None else ["--folds", str(folds)])
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    expected = [r.folds if folds is None else folds for r in load("demo")]
+    assert [study.grid.folds for study in planned] == expected
+    assert all(study.kind == "grid" for study in planned)

@@ -13,7 +13,7 @@ checks.
 Importing this package imports every baseline file, which registers it.
 """
 
-from suite.baselines._arguments import DATA_ARGS, baseline_defaults
+from suite.baselines._arguments import DATA_ARGS, baseline_defaults, check_spec_arguments
 from suite.baselines._catalog import PointCatalog
 from suite.baselines._layout import NCHW, NHWC, Layout, Tokens
 from suite.baselines._points import Point, PointsMixin
@@ -36,4 +36,5 @@ __all__ = [
     "Slot",
     "Tokens",
     "baseline_defaults",
+    "check_spec_arguments",
 ]

@@ -42,6 +42,7 @@ class PointsMixin:
     """
 
     catalog: PointCatalog  # set by each baseline class
+    loaded_weights = None  # the WeightsLoad of suite.baselines._pretrained when pretrained weights were loaded
 
     def declare_point(
         self,

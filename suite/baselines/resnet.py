@@ -2,7 +2,10 @@
 
 Paper: He et al., "Deep Residual Learning for Image Recognition", arXiv:1512.03385. The networks are
 timm's ``ResNet`` class built through timm's own ``build_model_with_cfg`` with the ResNet-18/34/50
-block and depth settings, randomly initialised.
+block and depth settings, randomly initialised, or with ``pretrained`` weights: a state dict file, or
+``True`` for timm's own (``timm/resnet18.a1_in1k`` and its siblings) from the Hugging Face cache; see
+``suite.baselines._pretrained`` for how every key is checked and which may stay fresh (the classifier
+with another class count, the CIFAR stem).
 
 Small images (``image_size <= 64``, e.g. CIFAR's 32 px) get the CIFAR stem of the paper's section
 4.2: a 3x3 stride-1 convolution and no max-pool, made by replacing timm's ``conv1`` and ``maxpool``
@@ -21,14 +24,16 @@ attribute, exactly where SENet (arXiv:1709.01507) and timm's ``seresnet*`` put t
 from __future__ import annotations
 
 import torch
-from timm.models import build_model_with_cfg, create_model
+from timm.models import build_model_with_cfg, create_model, get_pretrained_cfg
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 from torch import nn
 
 from suite.baselines._catalog import PointCatalog
 from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._points import PointsMixin
+from suite.baselines._pretrained import WeightsLayout, load_pretrained
 from suite.baselines._slots import Slot
+from suite.baselines._weights_file import LibraryWeights
 from suite.baselines._widths import check_widths, doubling, stage_ladder
 from suite.registry import BASELINES
 
@@ -108,12 +113,19 @@ def _register(name: str) -> None:
     block, layers = ARCHITECTURES[name]
 
     def build(
-        task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64, widths: tuple | None = None
+        task: str,
+        num_classes: int,
+        in_channels: int,
+        image_size: int,
+        width: int = 64,
+        widths: tuple | None = None,
+        pretrained: bool | str = False,
     ) -> SlottedResNet:
         check_build_args(name, task, in_channels, image_size, min_size=MIN_IMAGE_SIZE, size_hint=MIN_SIZE_HINT)
         check_positive_int(name, "width", width, "channels of the first stage: 64 in the paper, 16 for CPU runs")
         check_widths(name, widths, len(STAGES))
-        return build_model_with_cfg(
+        cifar_stem = image_size <= CIFAR_STEM_MAX_SIZE
+        model = build_model_with_cfg(
             SlottedResNet,
             name,
             pretrained=False,
@@ -121,16 +133,19 @@ def _register(name: str) -> None:
             layers=layers,
             num_classes=num_classes,
             in_chans=in_channels,
-            cifar_stem=image_size <= CIFAR_STEM_MAX_SIZE,
+            cifar_stem=cifar_stem,
             **width_kwargs(width, widths),
         )
+        layout = WeightsLayout(head=("fc",), first_conv="conv1", reshaped_stem=cifar_stem)
+        return load_pretrained(model, pretrained, name, layout)
 
     def reference(task: str, num_classes: int, in_channels: int, image_size: int, width: int = 64) -> ResNet:
         return reference_resnet(name, num_classes, in_channels, image_size, width)
 
     build.__doc__ = (
         f"timm {name}; CIFAR stem when image_size <= {CIFAR_STEM_MAX_SIZE}; "
-        "``width``: channels of the first stage (64 in the paper); ``widths``: the four stages' channels."
+        "``width``: channels of the first stage (64 in the paper); ``widths``: the four stages' channels; "
+        "``pretrained``: a state dict file, or True for timm's weights from the Hugging Face cache."
     )
     BASELINES.register(
         name,
@@ -144,6 +159,7 @@ def _register(name: str) -> None:
         reference_model=reference,
         smoke=dict(image_size=32, width=16),
         widths=stage_ladder(len(STAGES)),
+        weights=LibraryWeights(get_pretrained_cfg(name).hf_hub_id),
     )(build)
 
 

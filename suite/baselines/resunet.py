@@ -2,7 +2,10 @@
 
 Papers: Ronneberger et al., "U-Net", arXiv:1505.04597; the encoder is He et al., "Deep Residual
 Learning for Image Recognition", arXiv:1512.03385. The network is ``smp.Unet("resnet34")`` itself,
-randomly initialised unless ``pretrained=True`` (ImageNet encoder weights, downloaded by smp).
+randomly initialised; ``pretrained`` loads the encoder's weights: a state dict file of a ResNet-34
+(torchvision's or timm's key names; an ImageNet classifier in it is left unused), or ``True`` for smp's
+ImageNet encoder (``smp-hub/resnet34.imagenet``) from the Hugging Face cache. smp would download that
+file itself; here it is read from the cache only and checked key by key (``suite.baselines._pretrained``).
 
 Slots sit where smp and torchvision leave room, so the plain network keeps smp's parameters and
 state_dict keys: ``stageK`` is a parameter-free slot appended to the encoder's ``layerK`` sequence
@@ -27,14 +30,17 @@ from collections.abc import Sequence
 import segmentation_models_pytorch as smp
 import torch
 from segmentation_models_pytorch.decoders.unet.decoder import UnetDecoderBlock
+from segmentation_models_pytorch.encoders import encoders as smp_encoders
 from torch import nn
 
 from suite.baselines._catalog import PointCatalog
 from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._points import PointsMixin
+from suite.baselines._pretrained import WeightsLayout, load_pretrained
 from suite.baselines._slots import Slot
-from suite.errors import SuiteError
+from suite.baselines._weights_file import LibraryWeights
 from suite.baselines._widths import WidthLadder
+from suite.errors import SuiteError
 from suite.registry import BASELINES
 
 ENCODER = "resnet34"
@@ -43,6 +49,8 @@ DECODER_CHANNELS = (256, 128, 64, 32, 16)  # smp's default; deepest block first
 STAGES = tuple(f"stage{k}" for k in range(1, 5))
 DECODER = tuple(f"dec{k}" for k in range(1, 6))
 UPS = tuple(f"up{k}" for k in range(1, 6))
+ENCODER_LAYOUT = WeightsLayout(head=("fc",), first_conv="conv1")  # smp's ResNet encoder has no classifier
+IMAGENET = smp_encoders[ENCODER]["pretrained_settings"]["imagenet"]  # smp's pinned Hub repository
 
 CATALOG = PointCatalog(
     kinds={**{name: ("attention",) for name in STAGES + DECODER}, **{name: ("up",) for name in UPS}},
@@ -85,11 +93,10 @@ class ResUNet(PointsMixin, smp.Unet):
         in_channels: int = 3,
         num_classes: int = 1,
         decoder_channels: Sequence[int] = DECODER_CHANNELS,
-        pretrained: bool = False,
     ):
         super().__init__(
             encoder_name=ENCODER,
-            encoder_weights="imagenet" if pretrained else None,
+            encoder_weights=None,
             in_channels=in_channels,
             classes=num_classes,
             decoder_channels=tuple(decoder_channels),
@@ -130,12 +137,11 @@ def reference_resunet(
     in_channels: int,
     image_size: int,
     decoder_channels: Sequence[int] = DECODER_CHANNELS,
-    pretrained: bool = False,
 ) -> smp.Unet:
     """The plain library network the ``resunet`` baseline must equal when nothing is inserted."""
     return smp.Unet(
         ENCODER,
-        encoder_weights="imagenet" if pretrained else None,
+        encoder_weights=None,
         in_channels=in_channels,
         classes=num_classes,
         decoder_channels=tuple(decoder_channels),
@@ -158,6 +164,7 @@ def reference_resunet(
         read=lambda kwargs: tuple(kwargs["decoder_channels"]),
         write=lambda coords: {"decoder_channels": tuple(coords)},
     ),
+    weights=LibraryWeights(IMAGENET["repo_id"], IMAGENET["revision"]),
 )
 def resunet(
     task: str,
@@ -165,10 +172,11 @@ def resunet(
     in_channels: int,
     image_size: int,
     decoder_channels: Sequence[int] = DECODER_CHANNELS,
-    pretrained: bool = False,
+    pretrained: bool | str = False,
 ) -> ResUNet:
     """smp U-Net, ResNet-34 encoder; ``decoder_channels``: five widths, deepest first; ``pretrained``:
-    ImageNet encoder weights (downloads them; off by default)."""
+    the encoder's weights, a state dict file or True for smp's ImageNet encoder from the Hugging Face cache."""
     check_build_args("resunet", task, in_channels, image_size, 32, "the encoder downsamples 5 times")
     _check_decoder_channels(decoder_channels)
-    return ResUNet(in_channels, num_classes, decoder_channels, bool(pretrained))
+    model = ResUNet(in_channels, num_classes, decoder_channels)
+    return load_pretrained(model, pretrained, "resunet", ENCODER_LAYOUT, target=model.encoder)

@@ -2,8 +2,10 @@
 
 Paper: Liu et al., "Swin Transformer: Hierarchical Vision Transformer using Shifted Windows",
 arXiv:2103.14030. The network is timm's ``SwinTransformer`` with the ``swin_tiny_patch4_window7_224``
-widths and depths, built through timm's ``build_model_with_cfg`` and randomly initialised, sized
-for the input: at ``image_size > 64`` the 224 px setting (4 px patches, 7x7 windows); at
+widths and depths, built through timm's ``build_model_with_cfg`` and randomly initialised (or with
+``pretrained`` weights: a state dict file, or ``True`` for timm's own from the Hugging Face cache, passed
+through timm's ``checkpoint_filter_fn``, which resizes the relative position tables to the window;
+``suite.baselines._pretrained``), sized for the input: at ``image_size > 64`` the 224 px setting (4 px patches, 7x7 windows); at
 ``image_size <= 64`` 2 px patches and 4x4 windows, so a 32 px image gives 16/8/4/2 px stage maps
 (timm shrinks a window to a map smaller than it).
 
@@ -18,15 +20,17 @@ control uses them to reach a parameter count.
 from __future__ import annotations
 
 import torch
-from timm.models import build_model_with_cfg, create_model
-from timm.models.swin_transformer import SwinTransformer
+from timm.models import build_model_with_cfg, create_model, get_pretrained_cfg
+from timm.models.swin_transformer import SwinTransformer, checkpoint_filter_fn
 from torch import nn
 
 from suite.baselines._catalog import PointCatalog
 from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._layout import NHWC
 from suite.baselines._points import PointsMixin
+from suite.baselines._pretrained import WeightsLayout, load_pretrained
 from suite.baselines._slots import Slot
+from suite.baselines._weights_file import LibraryWeights
 from suite.baselines._widths import WidthLadder, check_widths, doubling
 from suite.errors import SuiteError
 from suite.registry import BASELINES
@@ -37,6 +41,7 @@ TINY = dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=HEADS)  # as in timm's 
 MLP_RATIO = 4  # timm's default: each MLP's hidden width is 4 x its stage's width
 SMALL_IMAGE_MAX_SIZE = 64  # images up to this size use 2 px patches and 4x4 windows
 STAGES = tuple(f"stage{k}" for k in range(1, 5))
+WEIGHTS_LAYOUT = WeightsLayout(head=("head.fc",), first_conv="patch_embed.proj", adapt=checkpoint_filter_fn)
 
 CATALOG = PointCatalog(
     kinds={name: ("attention",) for name in STAGES},
@@ -105,6 +110,7 @@ def _write_widths(coords: tuple[int, ...]) -> dict:
     reference_model=reference_swin,
     smoke=dict(image_size=32),
     widths=WidthLadder(multiples=(HEADS[0], 1, 1, 1, 1), fine_order=(4, 3, 2, 1), read=_read_widths, write=_write_widths),
+    weights=LibraryWeights(get_pretrained_cfg(TIMM_NAME).hf_hub_id),
 )
 def swin_tiny(
     task: str,
@@ -113,9 +119,11 @@ def swin_tiny(
     image_size: int,
     embed_dim: int = TINY["embed_dim"],
     mlp_dims: tuple | None = None,
+    pretrained: bool | str = False,
 ) -> SlottedSwin:
     """Swin-T sized for the input: 2 px patches and 4x4 windows up to 64 px, else 4 px and 7x7;
-    ``embed_dim``: the first stage's width (96); ``mlp_dims``: each stage's MLP hidden width."""
+    ``embed_dim``: the first stage's width (96); ``mlp_dims``: each stage's MLP hidden width;
+    ``pretrained``: a state dict file, or True for timm's weights from the Hugging Face cache."""
     settings = input_settings(image_size)
     multiple = settings["patch_size"] * 8
     check_build_args("swin_tiny", task, in_channels, image_size, multiple, "patches, then three 2x patch merges")
@@ -123,7 +131,7 @@ def swin_tiny(
     if embed_dim % HEADS[0]:
         raise SuiteError(f"swin_tiny embed_dim must be a multiple of {HEADS[0]} (the first stage's heads), got {embed_dim}")
     check_widths("swin_tiny", mlp_dims, len(STAGES))
-    return build_model_with_cfg(
+    model = build_model_with_cfg(
         SlottedSwin,
         TIMM_NAME,
         pretrained=False,
@@ -133,3 +141,4 @@ def swin_tiny(
         mlp_ratio=mlp_ratios(embed_dim, mlp_dims),
         **settings,
     )
+    return load_pretrained(model, pretrained, "swin_tiny", WEIGHTS_LAYOUT)

@@ -3,7 +3,10 @@
 Paper: Dosovitskiy et al., "An Image is Worth 16x16 Words: Transformers for Image Recognition at
 Scale", arXiv:2010.11929; the Tiny and Small sizes are DeiT's (arXiv:2012.12877). The networks are
 timm's ``VisionTransformer`` with the ``vit_tiny_patch16_224`` / ``vit_small_patch16_224`` settings,
-built through timm's ``build_model_with_cfg`` and randomly initialised. ``img_size`` is the input
+built through timm's ``build_model_with_cfg`` and randomly initialised, or with ``pretrained`` weights
+(a state dict file, or ``True`` for timm's own from the Hugging Face cache) passed through timm's
+``checkpoint_filter_fn``, which resamples the patch and position embeddings to this input size
+(``suite.baselines._pretrained``). ``img_size`` is the input
 size; the patch is 16 px, or 4 px when ``image_size <= 64`` so that a 32 px image still gives an 8x8
 grid of tokens. ``embed_dim`` (a multiple of the heads) and ``mlp_dim`` (the MLP's hidden width, default
 4 x ``embed_dim``) make the network wider; a capacity-matched control uses them to reach a parameter count.
@@ -18,15 +21,17 @@ never change the output; that position is deliberately not a point.
 from __future__ import annotations
 
 import torch
-from timm.models import build_model_with_cfg, create_model
-from timm.models.vision_transformer import VisionTransformer
+from timm.models import build_model_with_cfg, create_model, get_pretrained_cfg
+from timm.models.vision_transformer import VisionTransformer, checkpoint_filter_fn
 from torch import nn
 
 from suite.baselines._catalog import PointCatalog
 from suite.baselines._checks import check_build_args, check_positive_int
 from suite.baselines._layout import Tokens
 from suite.baselines._points import PointsMixin
+from suite.baselines._pretrained import WeightsLayout, load_pretrained
 from suite.baselines._slots import Slot
+from suite.baselines._weights_file import LibraryWeights
 from suite.baselines._widths import WidthLadder
 from suite.errors import SuiteError
 from suite.registry import BASELINES
@@ -41,6 +46,7 @@ SIZES = {
 SMALL_IMAGE_MAX_SIZE = 64  # images up to this size use 4 px patches instead of 16 px
 # After block DEPTH-1 the patch tokens no longer reach the class-token head: no point there.
 BLOCKS = tuple(f"block{i}" for i in range(DEPTH - 1))
+WEIGHTS_LAYOUT = WeightsLayout(head=("head",), first_conv="patch_embed.proj", adapt=checkpoint_filter_fn)
 
 CATALOG = PointCatalog(
     kinds={name: ("attention",) for name in BLOCKS},
@@ -108,11 +114,12 @@ def _register(name: str) -> None:
         image_size: int,
         embed_dim: int = embed_dim,
         mlp_dim: int | None = None,
+        pretrained: bool | str = False,
     ) -> SlottedViT:
         patch = patch_size_for(image_size)
         check_build_args(name, task, in_channels, image_size, patch, f"{patch} px patches at this size")
         _check_widths(name, embed_dim, heads, mlp_dim)
-        return build_model_with_cfg(
+        model = build_model_with_cfg(
             SlottedViT,
             timm_name,
             pretrained=False,
@@ -122,11 +129,15 @@ def _register(name: str) -> None:
             mlp_ratio=mlp_ratio(embed_dim, mlp_dim),
             **settings(num_classes, in_channels, image_size),
         )
+        return load_pretrained(model, pretrained, name, WEIGHTS_LAYOUT)
 
     def reference(task: str, num_classes: int, in_channels: int, image_size: int) -> VisionTransformer:
         return create_model(timm_name, pretrained=False, **settings(num_classes, in_channels, image_size))
 
-    build.__doc__ = f"timm {timm_name} at img_size=image_size; 4 px patches when image_size <= {SMALL_IMAGE_MAX_SIZE}."
+    build.__doc__ = (
+        f"timm {timm_name} at img_size=image_size; 4 px patches when image_size <= {SMALL_IMAGE_MAX_SIZE}; "
+        "``pretrained``: a state dict file, or True for timm's weights from the Hugging Face cache."
+    )
     BASELINES.register(
         name,
         catalog=CATALOG,
@@ -143,6 +154,7 @@ def _register(name: str) -> None:
             read=lambda kwargs: (kwargs["embed_dim"], kwargs["mlp_dim"] or MLP_RATIO * kwargs["embed_dim"]),
             write=lambda coords: {"embed_dim": coords[0], "mlp_dim": coords[1]},
         ),
+        weights=LibraryWeights(get_pretrained_cfg(timm_name).hf_hub_id),
     )(build)
 
 

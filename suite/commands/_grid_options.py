@@ -1,11 +1,13 @@
-"""The options of every command that trains (``suite run``, ``suite sweep``, ``suite ablate``), defined once,
-and how they become a ``GridRequest``'s options and recipe overrides."""
+"""The options of every command that trains (``suite run``, ``suite sweep``, ``suite ablate``; ``suite
+calibrate`` and ``suite demo`` take some), defined once, and how they become a ``GridRequest``'s
+options, its recipe overrides and the executor's ``ExecutorOptions``."""
 
 from __future__ import annotations
 
 import typer
 
 from suite.errors import SuiteError, shown
+from suite.executors.options import ExecutorOptions
 
 DatasetOption = typer.Option(None, help="Dataset name (suite data list); default: cifar10 for cls, kvasir-seg for seg.")
 DataRootOption = typer.Option(None, help="Folder holding the dataset files.")
@@ -20,7 +22,27 @@ BatchSizeOption = typer.Option(None, help="Override the recipe's batch size.")
 LrOption = typer.Option(None, help="Override the recipe's learning rate.")
 ImageSizeOption = typer.Option(None, help="Override the recipe's image size (px).")
 SetOption = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16).")
-ExecutorOption = typer.Option("local", help="local")
+ExecutorOption = typer.Option(
+    "local", help="local (this machine) | ray (a Ray cluster) | slurm (a SLURM queue, via submitit)."
+)
+JobsOption = typer.Option(
+    1, "--jobs", "-j", help="Runs at once on this machine (local executor), each with cores / N torch threads."
+)
+CpusPerRunOption = typer.Option(
+    None, help="CPU cores (torch threads) per run; default: cores / --jobs locally, 1 on Ray and SLURM."
+)
+GpusPerRunOption = typer.Option(
+    None,
+    help="GPUs per run on Ray (a fraction such as 0.25 packs runs onto one GPU) or SLURM; default: 1 on CUDA.",
+)
+AddressOption = typer.Option(
+    None, help="Ray cluster to join: auto (a running `ray start --head`) or HOST:PORT; default: start a local one."
+)
+SlurmConfigOption = typer.Option(
+    None, help="YAML file of submitit parameters for --executor slurm (slurm_partition, timeout_min, mem_gb, ...)."
+)
+SlurmPartitionOption = typer.Option(None, help="SLURM partition (over --slurm-config).")
+SlurmTimeOption = typer.Option(None, help="SLURM time limit per run in minutes (over --slurm-config).")
 RetryFailedOption = typer.Option(
     False, "--retry-failed", help="Train the runs stored as failed again (e.g. after an out-of-memory)."
 )
@@ -58,8 +80,24 @@ def given(**options: object) -> dict:
     return {name: value for name, value in options.items() if value is not None}
 
 
-def check_executor(executor: str) -> None:
-    from suite.executors import EXECUTORS
+def executor_options(
+    name: str,
+    jobs: int = 1,
+    cpus_per_run: int | None = None,
+    gpus_per_run: float | None = None,
+    address: str | None = None,
+    slurm_config: str | None = None,
+    slurm_partition: str | None = None,
+    slurm_time: int | None = None,
+) -> ExecutorOptions:
+    """The executor options given, checked before anything is read or trained."""
+    slurm: dict = {}
+    if slurm_config is not None:
+        from suite.executors.slurm import load_slurm_config
 
-    if executor not in EXECUTORS:
-        raise SuiteError(f"unknown executor {executor!r}; executors: {', '.join(EXECUTORS)}")
+        slurm.update(load_slurm_config(slurm_config))
+    if slurm_partition is not None:
+        slurm["slurm_partition"] = slurm_partition
+    if slurm_time is not None:
+        slurm["timeout_min"] = slurm_time
+    return ExecutorOptions(name, jobs, cpus_per_run, gpus_per_run, address, slurm).check()

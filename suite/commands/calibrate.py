@@ -8,6 +8,7 @@ import typer
 from rich import box
 from rich.table import Table
 
+from suite.commands import _grid_options as opt
 from suite.errors import SuiteError
 
 MIN_SPLITS = 5  # fewer split seeds cannot bound a rate usefully
@@ -29,12 +30,19 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
         store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
+        executor: str = opt.ExecutorOption,
+        jobs: int = opt.JobsOption,
+        cpus_per_run: Optional[int] = opt.CpusPerRunOption,
+        gpus_per_run: Optional[float] = opt.GpusPerRunOption,
+        address: Optional[str] = opt.AddressOption,
+        slurm_config: Optional[str] = opt.SlurmConfigOption,
+        slurm_partition: Optional[str] = opt.SlurmPartitionOption,
+        slurm_time: Optional[int] = opt.SlurmTimeOption,
     ) -> None:
         """A/A (the baseline re-seeded) and placebo (B+identity) against the baseline over N split seeds:
         the empirical rate of false "holds" and "worse" on this data and recipe, stored and shown in reports."""
-        from suite.commands import _grid_options as opt
         from suite.commands.run import console, run_studies
-        from suite.device import resolve_device
+        from suite.executors import job_device
         from suite.grid import GridRequest
         from suite.store import Store, read_runs
         from suite.studies.calibrate import PLACEBO_MODULE, evaluate
@@ -42,8 +50,11 @@ def register(app: typer.Typer) -> None:
 
         if split_seeds < MIN_SPLITS:
             raise SuiteError(f"--split-seeds {split_seeds} cannot bound a rate; use {MIN_SPLITS} or more (20 is usual)")
+        runner = opt.executor_options(
+            executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
+        )
         overrides = opt.recipe_overrides(epochs, None, None, image_size, set_)
-        where = str(resolve_device(device))
+        where = job_device(device, runner)
         common = dict(dataset=dataset, data_root=data_root, folds=folds, overrides=overrides, device=where)
         if profile is not None:
             common["profile"] = profile
@@ -52,7 +63,7 @@ def register(app: typer.Typer) -> None:
             requests.append(GridRequest([baseline], seeds=2, split_seed=seed, **common))
             if placebo:
                 requests.append(GridRequest([f"{baseline}+{PLACEBO_MODULE}"], seeds=1, split_seed=seed, **common))
-        outcomes = run_studies([StudyRequest("grid", r) for r in requests], store, "local", summarize=False)
+        outcomes = run_studies([StudyRequest("grid", r) for r in requests], store, runner, summarize=False)
         manifests = {outcome.grid.manifest.seed: outcome.grid.manifest.sha256 for outcome in outcomes}
         (recipe_hash,) = {job.recipe_hash for outcome in outcomes for job in outcome.grid.jobs}
         grid = outcomes[0].grid

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from suite.commands import _grid_options as opt
 from suite.errors import Interrupted, SuiteError
+from suite.executors.options import ExecutorOptions
 from suite.grid import GridRequest
 from suite.records import Job, RunRecord
 from suite.runner import GridOutcome
@@ -32,7 +33,7 @@ def _fraction_text(grid) -> str:
 
 
 class GridProgress:
-    """Two rich progress bars: the grid (done/total, ETA) and the run in hand (epoch, loss, metric)."""
+    """Rich progress bars: the grid (done/total, ETA) and one per run in flight (epoch, loss, metric)."""
 
     def __init__(self, planned: list[set[str]]) -> None:
         self.planned = planned  # the run keys of every grid planned so far, for ``runs_kept``
@@ -47,8 +48,8 @@ class GridProgress:
             transient=False,
         )
         self.grid_task = None
-        self.run_task = None
-        self.current: str | None = None
+        self.runs: dict[str, object] = {}  # run key -> its bar, while the run is in flight
+        self.finished: set[str] = set()
 
     def __enter__(self) -> "GridProgress":
         self.progress.__enter__()
@@ -69,28 +70,43 @@ class GridProgress:
         for match in grid.controls:
             console.print(f"capacity control of {compact(match.variant)}: {match.describe()}")
         self.grid_task = self.progress.add_task(f"grid {where}", total=todo, status="")
-        self.run_task = self.progress.add_task("run", total=1, status="", visible=False)
 
     def on_progress(self, job: Job, info: dict) -> None:
-        label = f"{compact(job.spec)} fold {job.fold} seed {job.seed}"
-        if label != self.current:
-            self.current = label
-            self.progress.reset(self.run_task, total=info.get("epochs", 1), visible=True)
+        if job.key in self.finished:
+            return
+        if job.key not in self.runs:
+            label = f"{compact(job.spec)} fold {job.fold} seed {job.seed}"
+            self.runs[job.key] = self.progress.add_task(label, total=info.get("epochs", 1), status="")
         metrics = "  ".join(
             f"{k.removeprefix('val_')} {v:.4g}" for k, v in info.items() if k.startswith("val_") and isinstance(v, float)
         )
         loss = info.get("train_loss")
+        status = (f"loss {loss:.4f}  " if isinstance(loss, float) else "") + metrics
         self.progress.update(
-            self.run_task,
+            self.runs[job.key],
+            total=info.get("epochs", 1),
             completed=info.get("epoch", 0),
-            description=label,
-            status=(f"loss {loss:.4f}  " if isinstance(loss, float) else "") + metrics,
+            status=status or info.get("status", ""),
         )
 
-    def on_record(self, record: RunRecord) -> None:
+    def _finish(self, key: str) -> None:
+        self.finished.add(key)
         self.progress.advance(self.grid_task)
+        if key in self.runs:
+            self.progress.remove_task(self.runs.pop(key))
+
+    def on_record(self, record: RunRecord) -> None:
+        self._finish(record.key)
         if record.status != "done":
             console.print(f"[red]failed[/] {compact(record.spec)} fold {record.fold}: {record.error}")
+
+    def on_reused(self, key: str) -> None:
+        """A run another process sharing the store finished first."""
+        self._finish(key)
+
+    def on_waiting(self, count: int) -> None:
+        status = f"{count} run{'s' * (count != 1)} in training by another process" if count else ""
+        self.progress.update(self.grid_task, status=status)
 
 
 def _requests(variants: list[str], grid: str | None, given: dict, overrides: dict, device: str) -> list[GridRequest]:
@@ -112,7 +128,7 @@ def _requests(variants: list[str], grid: str | None, given: dict, overrides: dic
 def run_studies(
     requests: list[StudyRequest],
     store: str | None,
-    executor: str,
+    executor: ExecutorOptions,
     retry_failed: bool = False,
     dry_run: bool = False,
     summarize: bool = True,
@@ -151,7 +167,7 @@ def runs_kept(store: str | None, planned: list[set[str]]) -> int:
 def _run(
     request: StudyRequest,
     store: str | None,
-    executor: str,
+    executor: ExecutorOptions,
     planned: list[set[str]],
     retry_failed: bool,
     dry_run: bool,
@@ -181,10 +197,15 @@ def _run(
                 on_progress=bars.on_progress,
                 on_record=bars.on_record,
                 retry_failed=retry_failed,
+                on_reused=bars.on_reused,
+                on_waiting=bars.on_waiting,
             ))  # fmt: skip
-    trained, failed, skipped = (sum(getattr(o, name) for o in outcomes) for name in ("trained", "failed", "skipped"))
+    trained, failed, skipped, overtaken = (
+        sum(getattr(o, name) for o in outcomes) for name in ("trained", "failed", "skipped", "overtaken")
+    )
+    also = f"; {overtaken} of them trained here too" if overtaken else ""
     console.print(
-        f"trained {trained} runs ({failed} failed), reused {skipped} from the store "
+        f"trained {trained} runs ({failed} failed), reused {skipped} from the store{also} "
         f"in {time.perf_counter() - started:.0f} s"
     )
     if summarize:
@@ -228,6 +249,13 @@ def register(app: typer.Typer) -> None:
         image_size: Optional[int] = opt.ImageSizeOption,
         set_: list[str] = opt.SetOption,
         executor: str = opt.ExecutorOption,
+        jobs: int = opt.JobsOption,
+        cpus_per_run: Optional[int] = opt.CpusPerRunOption,
+        gpus_per_run: Optional[float] = opt.GpusPerRunOption,
+        address: Optional[str] = opt.AddressOption,
+        slurm_config: Optional[str] = opt.SlurmConfigOption,
+        slurm_partition: Optional[str] = opt.SlurmPartitionOption,
+        slurm_time: Optional[int] = opt.SlurmTimeOption,
         retry_failed: bool = opt.RetryFailedOption,
         train_fraction: Optional[str] = opt.TrainFractionOption,
         dry_run: bool = opt.DryRunOption,
@@ -238,10 +266,12 @@ def register(app: typer.Typer) -> None:
 
         Options given with --grid override the set's values; recipe overrides are laid over its own.
         With --train-fraction, each grid is a small-data trial: one grid per fraction, the verdict per fraction."""
-        from suite.device import resolve_device
+        from suite.executors import job_device
         from suite.studies.plan import parse_fractions
 
-        opt.check_executor(executor)
+        runner = opt.executor_options(
+            executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
+        )
         options = opt.given(
             dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile,
             control=control, match=match,
@@ -249,17 +279,19 @@ def register(app: typer.Typer) -> None:
         overrides = opt.recipe_overrides(epochs, batch_size, lr, image_size, set_)
         fractions = parse_fractions(train_fraction)
         kind = "grid" if train_fraction is None else "fractions"
-        requests = _requests(variant, grid, options, overrides, str(resolve_device(device)))
-        run_studies([StudyRequest(kind, r, fractions) for r in requests], store, executor, retry_failed, dry_run)
+        requests = _requests(variant, grid, options, overrides, job_device(device, runner))
+        run_studies([StudyRequest(kind, r, fractions) for r in requests], store, runner, retry_failed, dry_run)
 
     @app.command()
     def demo(
         store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
         folds: Optional[int] = typer.Option(None, help="k of the k-fold split (the set's 5; 3 is the fewest the verdict accepts)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda"),
+        jobs: int = opt.JobsOption,
     ) -> None:
         """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (variants/demo.yaml)."""
-        from suite.device import resolve_device
+        from suite.executors import job_device
 
-        requests = _requests([], DEMO_SET, {"folds": folds}, {}, str(resolve_device(device)))
-        run_studies([StudyRequest("grid", r) for r in requests], store, "local")
+        runner = opt.executor_options("local", jobs)
+        requests = _requests([], DEMO_SET, opt.given(folds=folds), {}, job_device(device, runner))
+        run_studies([StudyRequest("grid", r) for r in requests], store, runner)

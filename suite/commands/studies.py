@@ -37,6 +37,13 @@ def register(app: typer.Typer) -> None:
         image_size: Optional[int] = opt.ImageSizeOption,
         set_: list[str] = opt.SetOption,
         executor: str = opt.ExecutorOption,
+        jobs: int = opt.JobsOption,
+        cpus_per_run: Optional[int] = opt.CpusPerRunOption,
+        gpus_per_run: Optional[float] = opt.GpusPerRunOption,
+        address: Optional[str] = opt.AddressOption,
+        slurm_config: Optional[str] = opt.SlurmConfigOption,
+        slurm_partition: Optional[str] = opt.SlurmPartitionOption,
+        slurm_time: Optional[int] = opt.SlurmTimeOption,
         retry_failed: bool = opt.RetryFailedOption,
         train_fraction: Optional[str] = opt.TrainFractionOption,
         dry_run: bool = opt.DryRunOption,
@@ -44,25 +51,27 @@ def register(app: typer.Typer) -> None:
         """Train the module at each single point (and mode, module, group): a position table with a verdict per cell."""
         from dataclasses import replace
 
-        from suite.device import resolve_device
+        from suite.executors import job_device
         from suite.grid import GridRequest
         from suite.studies.plan import StudyRequest, parse_fractions
         from suite.studies.sweep import expand_sweep, fit_to_request, split_list
 
-        opt.check_executor(executor)
+        runner = opt.executor_options(
+            executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
+        )
         fractions = parse_fractions(train_fraction)
         design = expand_sweep(spec, split_list(points), split_list(modes), split_list(modules), groups)
         request = GridRequest(
             variants=design.variants,
             **opt.given(dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile),
             overrides=opt.recipe_overrides(epochs, batch_size, lr, image_size, set_),
-            device=str(resolve_device(device)),
+            device=job_device(device, runner),
         )
         design = fit_to_request(design, request)
         study = StudyRequest(
             "sweep", replace(request, variants=design.variants), fractions, {"base": spec, "sweep": design.to_dict()}
         )
-        run_studies([study], store, executor, retry_failed, dry_run)
+        run_studies([study], store, runner, retry_failed, dry_run)
 
     @app.command()
     def ablate(
@@ -81,18 +90,27 @@ def register(app: typer.Typer) -> None:
         image_size: Optional[int] = opt.ImageSizeOption,
         set_: list[str] = opt.SetOption,
         executor: str = opt.ExecutorOption,
+        jobs: int = opt.JobsOption,
+        cpus_per_run: Optional[int] = opt.CpusPerRunOption,
+        gpus_per_run: Optional[float] = opt.GpusPerRunOption,
+        address: Optional[str] = opt.AddressOption,
+        slurm_config: Optional[str] = opt.SlurmConfigOption,
+        slurm_partition: Optional[str] = opt.SlurmPartitionOption,
+        slurm_time: Optional[int] = opt.SlurmTimeOption,
         retry_failed: bool = opt.RetryFailedOption,
         train_fraction: Optional[str] = opt.TrainFractionOption,
         dry_run: bool = opt.DryRunOption,
     ) -> None:
         """Train every subset of the spec's insertions: main effects, interactions and leave-one-out drops."""
-        from suite.device import resolve_device
+        from suite.executors import job_device
         from suite.grid import GridRequest
         from suite.spec import parse
         from suite.studies.ablation import factors_of, subset_specs
         from suite.studies.plan import StudyRequest, parse_fractions
 
-        opt.check_executor(executor)
+        runner = opt.executor_options(
+            executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
+        )
         fractions = parse_fractions(train_fraction)
         baseline, factors = factors_of(spec)
         subsets = subset_specs(baseline, factors)
@@ -100,7 +118,7 @@ def register(app: typer.Typer) -> None:
             variants=subsets if not parse(subsets[0]).is_baseline else subsets[1:],  # unet(width=18) is a variant
             **opt.given(dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile),
             overrides=opt.recipe_overrides(epochs, batch_size, lr, image_size, set_),
-            device=str(resolve_device(device)),
+            device=job_device(device, runner),
         )
         design = {"base": spec, "ablation": {"baseline": baseline, "factors": [f.label for f in factors], "subsets": subsets}}
-        run_studies([StudyRequest("ablation", request, fractions, design)], store, executor, retry_failed, dry_run)
+        run_studies([StudyRequest("ablation", request, fractions, design)], store, runner, retry_failed, dry_run)

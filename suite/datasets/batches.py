@@ -1,8 +1,9 @@
 """Batches straight from uint8 tensors, with joint image + mask augmentation done on the tensors' device.
 
 No ``DataLoader`` and no per-sample Python: a batch is one copy of whole samples; augmentation is one gather per
-tensor on uint8 (each sample's flips, turn and crop composed into one source index); conversion to
-float32 with per-channel normalization is one multiply and one add, in place, at the end. Every random
+tensor on uint8 (each sample's flips, turn and crop composed into one source index); images stay uint8
+until the last step, one conversion to float32 with per-channel normalization (``to_normalized_float``:
+on a one-thread CPU chunk by chunk, each chunk converted, scaled and shifted within the cache). Every random
 draw comes from CPU generators seeded by (seed, epoch) and (augment seed, epoch), so the batches are
 the same on CPU and GPU and from run to run.
 
@@ -139,6 +140,36 @@ def _normalizer(
     return scale.to(device), shift.to(device)
 
 
+CHUNK_FLOATS = 1 << 18  # 1 MiB of float32: a chunk converted and normalized while it is in the CPU's cache
+
+
+def to_normalized_float(x: Tensor, scale: Tensor, shift: Tensor) -> Tensor:
+    """``x * scale + shift`` as float32 for a uint8 batch (B,C,H,W), the batch's one conversion.
+
+    On the CPU with one torch thread the batch is converted a few samples at a time: each chunk
+    (about 1 MiB of float32) is written, scaled and shifted while it is still in the cache, so the
+    float32 batch crosses memory once rather than three times (convert, multiply, add). With several
+    threads each of those ops is a parallel region ending in a barrier; the chunks would multiply the
+    barriers by the batch size, and a barrier waits for a descheduled thread whenever another process
+    holds a core (measured 15x slower than one pass on a loaded 2-core machine, BENCHMARKS.md). There,
+    and on a GPU, the batch is converted in one pass.
+    """
+    if x.device.type != "cpu" or torch.get_num_threads() > 1:
+        return x.float().mul_(scale).add_(shift)
+    return chunked_normalized_float(x, scale, shift)
+
+
+def chunked_normalized_float(x: Tensor, scale: Tensor, shift: Tensor) -> Tensor:
+    """``to_normalized_float`` on the CPU, chunk by chunk, whatever the torch threads."""
+    out = torch.empty(x.shape, dtype=torch.float32)
+    step = max(1, CHUNK_FLOATS // max(1, x[0].numel())) if len(x) else 1
+    for start in range(0, len(x), step):
+        chunk = out[start : start + step]
+        chunk.copy_(x[start : start + step])
+        chunk.mul_(scale).add_(shift)
+    return out
+
+
 def iterate_batches(
     images: Tensor,
     targets: Tensor,
@@ -177,6 +208,6 @@ def iterate_batches(
         v = take(valid, chosen) if valid is not None else None
         if augment:
             x, y, v = augment_batch(x, y, v, augment_generator)
-        x = x.float().mul_(scale).add_(shift)
+        x = to_normalized_float(x, scale, shift)
         y = y.unsqueeze(1).float() if segmentation else y.long()
         yield (x, y) if v is None else (x, y, v.unsqueeze(1).bool())

@@ -6,7 +6,7 @@ Losses, metrics, the optimizer and schedule, and device handling each live in th
 from suite.train.loop import Evaluation, NonFiniteLoss, evaluate, evaluate_in_detail, train_one_epoch
 from suite.train.losses import make_loss
 from suite.train.metrics import METRICS, final_metric_names, per_image_dice_iou
-from suite.train.run_one import run_one, surface_scoring
+from suite.train.run_one import failed_record, run_one, surface_scoring
 from suite.train.schedule import make_optimizer, make_scheduler
 from suite.train.surface_metrics import SurfaceScoring
 
@@ -17,6 +17,7 @@ __all__ = [
     "SurfaceScoring",
     "evaluate",
     "evaluate_in_detail",
+    "failed_record",
     "final_metric_names",
     "make_loss",
     "make_optimizer",

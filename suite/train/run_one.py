@@ -19,14 +19,14 @@ from typing import Callable, Iterator
 import torch
 from torch import Tensor, nn
 
-from suite.build import build_variant
+from suite.build import BuiltVariant, build_variant
 from suite.datasets import LoadedDataset, load_card, load_dataset, make_manifest
 from suite.datasets.loaded import normalized
 from suite.datasets.subsets import nested_subset
 from suite.device import determinism, device_name, resolve_device
 from suite.errors import SuiteError
 from suite.per_sample import PerSample
-from suite.recipe import Recipe
+from suite.recipe import Recipe, verify_weights
 from suite.records import Job, RunRecord
 from suite.spec import parse
 from suite.train.loop import Evaluation, NonFiniteLoss, evaluate_in_detail, train_one_epoch
@@ -83,7 +83,7 @@ class _Trainer:
             **recipe.model,
         )
         model = self.built.model.to(device, memory_format=self.memory_format)
-        self.optimizer = make_optimizer(model, recipe)
+        self.optimizer = make_optimizer(model, recipe, self.built.inserted_parameters())
         self.model: nn.Module = torch.compile(model) if recipe.compile and cuda else model
         self.loss_fn = make_loss(recipe.loss, recipe.label_smoothing)
         self.surface = surface_scoring(data)
@@ -161,6 +161,14 @@ def _scoring_provenance(surface: SurfaceScoring | None) -> dict:
     return {"scoring": {"nsd_tolerance_px": surface.tolerance_px, "pixel_spacing_mm": spacing, "cldice": surface.tubular}}
 
 
+def _weights_provenance(built: BuiltVariant) -> dict:
+    """With pretrained weights: the file, what of the baseline stayed fresh or was adapted, and the
+    inserted modules' parameters, which start new."""
+    if built.loaded_weights is None:
+        return {}
+    return {"weights": {**built.loaded_weights.to_dict(), "new": built.inserted_parameter_names()}}
+
+
 def _out_of_memory(err: RuntimeError, device: torch.device, curves: dict) -> str:
     """The failed run's reason, with the way out; frees what the run left cached on the GPU."""
     if device.type == "cuda":
@@ -170,6 +178,28 @@ def _out_of_memory(err: RuntimeError, device: torch.device, curves: dict) -> str
     return (
         f"out of memory on {device} in epoch {epoch} ({first_line}); free the device and run the same "
         "command with --retry-failed, or lower --batch-size / --image-size (a new recipe, so new runs)"
+    )
+
+
+def failed_record(job: Job, error: str, started_at: str | None = None) -> RunRecord:
+    """The record of a run that never returned one (its worker died every time it was tried): failed,
+    with ``error`` as the reason, so the grid goes on and ``--retry-failed`` can train it again."""
+    return RunRecord(
+        key=job.key,
+        spec=job.spec,
+        baseline=parse(job.spec).baseline,
+        dataset=job.dataset,
+        manifest_hash=job.manifest_hash,
+        k=job.k,
+        fold=job.fold,
+        seeds=job.seeds,
+        recipe=job.recipe,
+        recipe_hash=job.recipe_hash or Recipe.from_dict(job.recipe).hash,
+        status="failed",
+        error=error,
+        device=job.device,
+        started_at=started_at or _now(),
+        finished_at=_now(),
     )
 
 
@@ -183,6 +213,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
     """
     started_at, start = _now(), time.perf_counter()
     recipe = Recipe.from_dict(job.recipe)
+    verify_weights(recipe, parse(job.spec).baseline)
     device = resolve_device(job.device)
     if data is None:
         data = load_dataset(job.dataset, root=job.data_root, image_size=recipe.image_size)
@@ -222,6 +253,7 @@ def run_one(job: Job, data: LoadedDataset | None = None, progress: Progress | No
         try:
             trainer = _Trainer(job, recipe, data, device)
             record.params, record.params_added = trainer.built.params, trainer.built.params_added
+            record.provenance.update(_weights_provenance(trainer.built))
             last = trainer.fit(train_idx, val_idx, record.curves, progress)
             record.metrics = _without_loss(last.metrics)
             record.per_sample = PerSample([data.ids[i] for i in val_idx.tolist()], last.per_sample)
