@@ -25,6 +25,8 @@ SETTABLE = {
     "vit_small": {"embed_dim": 390},
     "swin_tiny": {"embed_dim": 99, "mlp_dims": (400, 800, 1600, 3200)},
 }
+# Per-stage widths, as a capacity-matched control writes them when one stage leaves the plain ladder.
+PER_STAGE = {"unet": {"widths": (8, 16, 32, 64, 132)}, "resnet18": {"widths": (16, 32, 64, 136)}}
 
 
 def _text(kwargs: dict) -> str:
@@ -75,9 +77,12 @@ def test_mistakes_are_one_line_naming_the_arguments(text, phrase):
     assert phrase in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("baseline", sorted(SETTABLE))
-def test_the_arguments_reach_the_builder(baseline):
-    kwargs = SETTABLE[baseline]
+@pytest.mark.parametrize(
+    ("baseline", "kwargs"),
+    [*SETTABLE.items(), *PER_STAGE.items()],
+    ids=[*SETTABLE, *(f"{b}-per-stage" for b in PER_STAGE)],
+)
+def test_the_arguments_reach_the_builder(baseline, kwargs):
     task = BASELINES.entry(baseline).meta["tasks"][0]
     size = 32
     direct = BASELINES.get(baseline)(task, 2, 3, size, **kwargs)
