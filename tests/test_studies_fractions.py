@@ -14,7 +14,7 @@ from suite.datasets import load_dataset, make_manifest
 from suite.datasets.subsets import nested_subset, subset_size
 from suite.errors import SuiteError
 from suite.grid import GridRequest, plan
-from suite.recipe import Recipe, load_recipe
+from suite.recipe import OMITTED_AT_DEFAULT, Recipe, load_recipe
 from suite.records import stable_hash
 from suite.reports.model import build_report
 from suite.store import read_runs
@@ -68,8 +68,6 @@ def test_fraction_one_keeps_the_recipes_and_run_keys_of_full_data_runs():
     recipe = load_recipe("unet", "seg", "quick")
     values = recipe.to_dict()
     assert "train_fraction" not in values  # the recipe dict (and so its hash) of stores made before fractions
-    from suite.recipe import OMITTED_AT_DEFAULT
-
     fields = {name: value for name, value in vars(recipe).items() if name not in OMITTED_AT_DEFAULT}
     assert "train_fraction" in OMITTED_AT_DEFAULT and recipe.hash == stable_hash(fields)
     smaller = Recipe.from_dict({**values, "train_fraction": 0.25})
