@@ -48,6 +48,19 @@ class Grid:
     data: object  # the LoadedDataset every job of the grid trains on
     manifest: object
     controls: list = field(default_factory=list)  # a CapacityMatch per variant with --control capacity
+    variants: list[str] = field(default_factory=list)  # the variants asked for, canonical
+
+    @property
+    def claims(self) -> list[str]:
+        """The specs with a verdict of their own: the variants asked for, in the grid's order; not the
+        baselines, nor a capacity control (a control shows beside the variant it controls)."""
+        return [spec for spec in self.specs if spec in self.variants and spec not in self.baselines]
+
+    def control_records(self) -> list[dict]:
+        """The capacity controls as a study records them: each match with its dataset and the recipe
+        hash of its variant (``suite.store.read_controls`` reads them back)."""
+        recipes = {job.spec: job.recipe_hash for job in self.jobs}
+        return [{**match.to_dict(), "dataset": self.dataset, "recipe_hash": recipes[match.variant]} for match in self.controls]
 
 
 def check_request(request: GridRequest) -> None:
@@ -204,4 +217,4 @@ def plan(request: GridRequest) -> Grid:
                         plugins=plugins,
                     )
                 )
-    return Grid(dataset, resolved.task, specs, baselines, jobs, data, manifest, resolved.controls)
+    return Grid(dataset, resolved.task, specs, baselines, jobs, data, manifest, resolved.controls, resolved.variants)

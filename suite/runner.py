@@ -42,8 +42,7 @@ class GridOutcome:
 def grid_study_of(request: GridRequest, grid: Grid) -> Study:
     """The grid as a study: its variants as planned are the Holm family of its verdicts."""
     recipes = {job.spec: job.recipe_hash for job in grid.jobs}
-    asked = {str(canonical(text)) for text in request.variants}
-    variants = [spec for spec in grid.specs if spec not in grid.baselines and spec in asked]
+    variants = grid.claims
     design = {
         "variants": variants,
         "dataset": grid.dataset,
@@ -54,9 +53,7 @@ def grid_study_of(request: GridRequest, grid: Grid) -> Study:
         "overrides": request.overrides,
     }
     if grid.controls:
-        design["controls"] = [
-            {**match.to_dict(), "dataset": grid.dataset, "recipe_hash": recipes[match.variant]} for match in grid.controls
-        ]
+        design["controls"] = grid.control_records()
     return grid_study(design, variants, grid.dataset, grid.manifest.sha256, recipes)
 
 

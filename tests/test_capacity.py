@@ -215,3 +215,44 @@ def test_bad_control_options_are_one_line(tmp_path, args, message):
     done = _suite("run", "-v", "unet+se", "--dataset", "shapes", "--store", str(tmp_path / "s.db"), *args, cwd=tmp_path)
     assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "s.db").exists()
+
+
+@pytest.mark.parametrize("command, spec, claims", [
+    ("sweep", "resnet18+se --points blocks1,blocks4", {"resnet18+se@blocks1", "resnet18+se@blocks4"}),
+    ("ablate", "resnet18+se@blocks1+eca@blocks4", {"resnet18+se@blocks1", "resnet18+eca@blocks4", "resnet18+se@blocks1+eca@blocks4"}),
+])  # fmt: skip
+def test_sweeps_and_ablations_take_the_capacity_control_outside_their_family(tmp_path, command, spec, claims):
+    """A real tiny study with --control capacity: every claim gets its control, trained and shown
+    beside it; the controls are neither members of the study's family nor rows of their own."""
+    from suite.store import read_controls, read_runs, read_studies
+
+    store = str(tmp_path / "s.db")
+    args = [*spec.split(), "--dataset", "digits", "--folds", "3", "--epochs", "1", "--image-size", "8",
+            "--set", "model.width=8", "--set", "batch_size=256", "--store", store]  # fmt: skip
+    done = _suite(command, *args, "--control", "capacity", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (study,) = read_studies(store)
+    assert {member[0] for member in study.members} == claims
+    controls = read_controls(store)
+    assert {c["variant"] for c in controls} == claims
+    assert f"Holm within {study.kind} {study.name} · digits · accuracy ({len(claims)} comparisons)" in " ".join(done.stdout.split())
+    assert "vs capacity control" in done.stdout
+    trained = set(read_runs(store)["spec"])
+    assert {c["control"] for c in controls} <= trained  # each control trained (a baseline as big is the baseline itself)
+    shown = _suite("compare", "--study", study.name, "--store", store, "--json", cwd=tmp_path)
+    document = json.loads(shown.stdout)
+    assert {c["variant"] for c in document["comparisons"]} == claims
+    assert all(c["capacity"] is not None for c in document["comparisons"])
+
+
+@pytest.mark.parametrize("control_gain, words", [(0.0, "and beyond capacity; 1 of 1 points hold (1 of them beyond capacity)"),
+                                                 (2.0, "but a baseline as big does as well; 1 of 1 points hold (0 of them beyond capacity)")])  # fmt: skip
+def test_a_sweeps_summary_says_whether_its_best_point_is_beyond_capacity(control_gain, words):
+    from suite.reports.study_model import PositionTable
+    from suite.studies.sweep import SweepRow
+
+    runs, controls = _capacity_runs(control_gain)
+    comp = next(c for c in build_report(runs, controls=controls).comparisons if c.variant == "resnet18+se@blocks")
+    table = PositionTable("digits", "accuracy", "", [SweepRow("blocks", 1, ("blocks",))], ["se"], {("blocks", "se"): comp})
+    (line,) = table.summaries()
+    assert line.startswith("se: best point blocks") and line.endswith(words)

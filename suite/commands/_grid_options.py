@@ -1,8 +1,17 @@
 """The options of every command that trains (``suite run``, ``suite sweep``, ``suite ablate``; ``suite
 calibrate`` and ``suite demo`` take some), defined once, and how they become a ``GridRequest``'s
-options, its recipe overrides and the executor's ``ExecutorOptions``."""
+options, its recipe overrides and the executor's ``ExecutorOptions``.
+
+Two decorators give a command a whole group at once: ``@with_executor_options`` adds the executor's
+options and hands the command one checked ``runner: ExecutorOptions``; ``@with_training_options`` adds
+the grid, recipe and store options and hands it one ``training: TrainingOptions``."""
 
 from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import typer
 
@@ -81,7 +90,7 @@ def given(**options: object) -> dict:
 
 
 def executor_options(
-    name: str,
+    executor: str,
     jobs: int = 1,
     cpus_per_run: int | None = None,
     gpus_per_run: float | None = None,
@@ -100,4 +109,106 @@ def executor_options(
         slurm["slurm_partition"] = slurm_partition
     if slurm_time is not None:
         slurm["timeout_min"] = slurm_time
-    return ExecutorOptions(name, jobs, cpus_per_run, gpus_per_run, address, slurm).check()
+    return ExecutorOptions(executor, jobs, cpus_per_run, gpus_per_run, address, slurm).check()
+
+
+_GROUPS = ("runner", "training")  # the parameters the decorators below fill; a command declares them keyword-only
+
+
+def _adding_options(name: str, options: dict[str, tuple[object, object]], build: Callable[..., object]):
+    """A decorator that adds ``options`` (parameter name -> (type, typer option)) after a command's own
+    parameters and calls the command with ``name=build(**their values)`` instead of them."""
+
+    def decorate(command: Callable) -> Callable:
+        own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name not in _GROUPS]
+        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t) for n, (t, o) in options.items()]
+
+        @functools.wraps(command)
+        def with_group(**values):
+            group = build(**{option: values.pop(option) for option in options})
+            return command(**values, **{name: group})
+
+        with_group.__signature__ = inspect.Signature(own + added)
+        with_group.__annotations__ = {p.name: p.annotation for p in own + added}
+        return with_group
+
+    return decorate
+
+
+EXECUTOR_OPTIONS = {
+    "executor": (str, ExecutorOption),
+    "jobs": (int, JobsOption),
+    "cpus_per_run": (Optional[int], CpusPerRunOption),
+    "gpus_per_run": (Optional[float], GpusPerRunOption),
+    "address": (Optional[str], AddressOption),
+    "slurm_config": (Optional[str], SlurmConfigOption),
+    "slurm_partition": (Optional[str], SlurmPartitionOption),
+    "slurm_time": (Optional[int], SlurmTimeOption),
+}
+with_executor_options = _adding_options("runner", EXECUTOR_OPTIONS, executor_options)
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """What ``suite run``, ``suite sweep`` and ``suite ablate`` share besides the executor: the grid's
+    options, the recipe overrides, the store and how to train (``--retry-failed``, ``--dry-run``)."""
+
+    dataset: str | None
+    data_root: str | None
+    folds: int | None
+    seeds: int | None
+    split_seed: int | None
+    profile: str | None
+    device: str
+    store: str | None
+    epochs: int | None
+    batch_size: int | None
+    lr: float | None
+    image_size: int | None
+    set_: list[str]
+    retry_failed: bool
+    train_fraction: str | None
+    dry_run: bool
+    control: str | None
+    match: str | None
+
+    def grid_options(self) -> dict:
+        """The ``GridRequest`` options given on the command line (``given``)."""
+        names = ("dataset", "data_root", "folds", "seeds", "split_seed", "profile", "control", "match")
+        return given(**{name: getattr(self, name) for name in names})
+
+    def overrides(self) -> dict:
+        return recipe_overrides(self.epochs, self.batch_size, self.lr, self.image_size, self.set_)
+
+    def job_device(self, runner: ExecutorOptions) -> str:
+        from suite.executors import job_device
+
+        return job_device(self.device, runner)
+
+    def fractions(self) -> tuple[float, ...]:
+        from suite.studies.plan import parse_fractions
+
+        return parse_fractions(self.train_fraction)
+
+
+TRAINING_OPTIONS = {
+    "dataset": (Optional[str], DatasetOption),
+    "data_root": (Optional[str], DataRootOption),
+    "folds": (Optional[int], FoldsOption),
+    "seeds": (Optional[int], SeedsOption),
+    "split_seed": (Optional[int], SplitSeedOption),
+    "profile": (Optional[str], ProfileOption),
+    "device": (str, DeviceOption),
+    "store": (Optional[str], StoreOption),
+    "epochs": (Optional[int], EpochsOption),
+    "batch_size": (Optional[int], BatchSizeOption),
+    "lr": (Optional[float], LrOption),
+    "image_size": (Optional[int], ImageSizeOption),
+    "set_": (list[str], SetOption),
+    "retry_failed": (bool, RetryFailedOption),
+    "train_fraction": (Optional[str], TrainFractionOption),
+    "dry_run": (bool, DryRunOption),
+    "control": (Optional[str], ControlOption),
+    "match": (Optional[str], MatchOption),
+}
+with_training_options = _adding_options("training", TRAINING_OPTIONS, TrainingOptions)

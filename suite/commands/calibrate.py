@@ -10,34 +10,30 @@ from rich.table import Table
 
 from suite.commands import _grid_options as opt
 from suite.errors import SuiteError
+from suite.executors.options import ExecutorOptions
 
 MIN_SPLITS = 5  # fewer split seeds cannot bound a rate usefully
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @opt.with_executor_options
     def calibrate(
         baseline: str = typer.Option(..., "--baseline", "-b", help="The baseline to calibrate, e.g. resnet18 or unet."),
-        dataset: Optional[str] = typer.Option(None, help="Dataset name (suite data list)."),
-        data_root: Optional[str] = typer.Option(None, help="Folder holding the dataset files."),
+        dataset: Optional[str] = opt.DatasetOption,
+        data_root: Optional[str] = opt.DataRootOption,
         split_seeds: int = typer.Option(20, "--split-seeds", help="How many fold manifests (split seeds 0..N-1)."),
         folds: int = typer.Option(5, help="k of each k-fold split (>= 3)."),
         placebo: bool = typer.Option(True, "--placebo/--no-placebo", help="Also run the placebo arm (B+identity)."),
         metric: Optional[str] = typer.Option(None, help="Metric of the verdicts (default: accuracy for cls, dice for seg)."),
-        profile: Optional[str] = typer.Option(None, help="Recipe profile: quick (the default) or full."),
-        epochs: Optional[int] = typer.Option(None, help="Override the recipe's epochs."),
-        image_size: Optional[int] = typer.Option(None, help="Override the recipe's image size (px)."),
-        set_: list[str] = typer.Option([], "--set", help="Override any recipe key: KEY=VALUE (model.width=16)."),
-        device: str = typer.Option("auto", help="auto | cpu | cuda"),
-        store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
-        executor: str = opt.ExecutorOption,
-        jobs: int = opt.JobsOption,
-        cpus_per_run: Optional[int] = opt.CpusPerRunOption,
-        gpus_per_run: Optional[float] = opt.GpusPerRunOption,
-        address: Optional[str] = opt.AddressOption,
-        slurm_config: Optional[str] = opt.SlurmConfigOption,
-        slurm_partition: Optional[str] = opt.SlurmPartitionOption,
-        slurm_time: Optional[int] = opt.SlurmTimeOption,
+        profile: Optional[str] = opt.ProfileOption,
+        epochs: Optional[int] = opt.EpochsOption,
+        image_size: Optional[int] = opt.ImageSizeOption,
+        set_: list[str] = opt.SetOption,
+        device: str = opt.DeviceOption,
+        store: Optional[str] = opt.StoreOption,
+        *,
+        runner: ExecutorOptions,
     ) -> None:
         """A/A (the baseline re-seeded) and placebo (B+identity) against the baseline over N split seeds:
         the empirical rate of false "holds" and "worse" on this data and recipe, stored and shown in reports."""
@@ -50,9 +46,6 @@ def register(app: typer.Typer) -> None:
 
         if split_seeds < MIN_SPLITS:
             raise SuiteError(f"--split-seeds {split_seeds} cannot bound a rate; use {MIN_SPLITS} or more (20 is usual)")
-        runner = opt.executor_options(
-            executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
-        )
         overrides = opt.recipe_overrides(epochs, None, None, image_size, set_)
         where = job_device(device, runner)
         common = dict(dataset=dataset, data_root=data_root, folds=folds, overrides=overrides, device=where)

@@ -232,61 +232,30 @@ def _summarize(outcome: GridOutcome) -> None:
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @opt.with_executor_options
+    @opt.with_training_options
     def run(
         variant: list[str] = typer.Option([], "--variant", "-v", help="Variant spec, e.g. unet+se@decoder; repeat for several."),
         grid: Optional[str] = typer.Option(None, help="A variant set instead of --variant: a name in variants/ (demo, ci-digits, ...) or a YAML path."),
-        dataset: Optional[str] = opt.DatasetOption,
-        data_root: Optional[str] = opt.DataRootOption,
-        folds: Optional[int] = opt.FoldsOption,
-        seeds: Optional[int] = opt.SeedsOption,
-        split_seed: Optional[int] = opt.SplitSeedOption,
-        profile: Optional[str] = opt.ProfileOption,
-        device: str = opt.DeviceOption,
-        store: Optional[str] = opt.StoreOption,
-        epochs: Optional[int] = opt.EpochsOption,
-        batch_size: Optional[int] = opt.BatchSizeOption,
-        lr: Optional[float] = opt.LrOption,
-        image_size: Optional[int] = opt.ImageSizeOption,
-        set_: list[str] = opt.SetOption,
-        executor: str = opt.ExecutorOption,
-        jobs: int = opt.JobsOption,
-        cpus_per_run: Optional[int] = opt.CpusPerRunOption,
-        gpus_per_run: Optional[float] = opt.GpusPerRunOption,
-        address: Optional[str] = opt.AddressOption,
-        slurm_config: Optional[str] = opt.SlurmConfigOption,
-        slurm_partition: Optional[str] = opt.SlurmPartitionOption,
-        slurm_time: Optional[int] = opt.SlurmTimeOption,
-        retry_failed: bool = opt.RetryFailedOption,
-        train_fraction: Optional[str] = opt.TrainFractionOption,
-        dry_run: bool = opt.DryRunOption,
-        control: Optional[str] = opt.ControlOption,
-        match: Optional[str] = opt.MatchOption,
+        *,
+        training: opt.TrainingOptions,
+        runner: ExecutorOptions,
     ) -> None:
         """Train the baseline and each variant on the same folds and seeds; show how each variant fares.
 
         Options given with --grid override the set's values; recipe overrides are laid over its own.
         With --train-fraction, each grid is a small-data trial: one grid per fraction, the verdict per fraction."""
-        from suite.executors import job_device
-        from suite.studies.plan import parse_fractions
-
-        runner = opt.executor_options(
-            executor, jobs, cpus_per_run, gpus_per_run, address, slurm_config, slurm_partition, slurm_time
-        )
-        options = opt.given(
-            dataset=dataset, data_root=data_root, folds=folds, seeds=seeds, split_seed=split_seed, profile=profile,
-            control=control, match=match,
-        )  # fmt: skip
-        overrides = opt.recipe_overrides(epochs, batch_size, lr, image_size, set_)
-        fractions = parse_fractions(train_fraction)
-        kind = "grid" if train_fraction is None else "fractions"
-        requests = _requests(variant, grid, options, overrides, job_device(device, runner))
-        run_studies([StudyRequest(kind, r, fractions) for r in requests], store, runner, retry_failed, dry_run)
+        fractions = training.fractions()
+        kind = "grid" if training.train_fraction is None else "fractions"
+        requests = _requests(variant, grid, training.grid_options(), training.overrides(), training.job_device(runner))
+        studies = [StudyRequest(kind, r, fractions) for r in requests]
+        run_studies(studies, training.store, runner, training.retry_failed, training.dry_run)
 
     @app.command()
     def demo(
-        store: Optional[str] = typer.Option(None, help="SQLite store (default $SUITE_STORE or results/suite.db)."),
+        store: Optional[str] = opt.StoreOption,
         folds: Optional[int] = typer.Option(None, help="k of the k-fold split (the set's 5; 3 is the fewest the verdict accepts)."),
-        device: str = typer.Option("auto", help="auto | cpu | cuda"),
+        device: str = opt.DeviceOption,
         jobs: int = opt.JobsOption,
     ) -> None:
         """Offline tour: resnet18+se on digits and unet+se on the synthetic shapes set (variants/demo.yaml)."""

@@ -52,9 +52,11 @@ class PositionTable:
                 lines.append(f"{column}: no position tested yet ({len(found)} planned)")
                 continue
             position, best = max(tested, key=lambda item: item[1].gain)
+            controlled = [comp.beyond_capacity for _, comp in tested if comp.beyond_capacity is not None]
+            beyond = f" ({sum(controlled)} of them beyond capacity)" if controlled else ""
             lines.append(
-                f"{column}: best point {position}, {_format.gain_ci(best)}, {best.verdict}; "
-                f"{holding} of {len(found)} {unit} hold"
+                f"{column}: best point {position}, {_format.gain_ci(best)}, {best.capacity_summary or best.verdict}; "
+                f"{holding} of {len(found)} {unit} hold{beyond}"
             )
         return lines
 

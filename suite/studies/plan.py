@@ -101,9 +101,9 @@ def _check_subsets(fraction: float, grid: Grid) -> None:
 def _design(request: StudyRequest, grids: list[tuple[float, Grid]]) -> dict:
     base = request.grid
     first = grids[-1][1]
-    return {
+    design = {
         "kind": request.kind,
-        "variants": [spec for spec in first.specs if spec not in first.baselines],
+        "variants": first.claims,
         "dataset": first.dataset,
         "folds": base.folds,
         "seeds": base.seeds,
@@ -115,6 +115,9 @@ def _design(request: StudyRequest, grids: list[tuple[float, Grid]]) -> dict:
         "recipe": {b: next(j.recipe for j in first.jobs if j.spec == b) for b in first.baselines},
         **request.design,
     }
+    if controls := [record for _, grid in grids for record in grid.control_records()]:
+        design["controls"] = controls  # a study with controls is another study than the same one without
+    return design
 
 
 def _recipe_hash(grid: Grid, spec: str) -> str:
@@ -134,8 +137,7 @@ def plan_study(request: StudyRequest) -> PlannedStudy:
     members = [
         (spec, grid.dataset, grid.manifest.sha256, _recipe_hash(grid, spec))
         for _, grid in grids
-        for spec in grid.specs
-        if spec not in grid.baselines
+        for spec in grid.claims
     ]
     return PlannedStudy(request, grids, make_study(request.kind, _design(request, grids), members))
 
