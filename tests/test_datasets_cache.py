@@ -43,6 +43,19 @@ def test_memory_then_disk(cvc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert again.ids == first.ids and again.groups == first.groups
 
 
+def test_a_cache_file_is_mapped_and_writing_the_tensors_never_reaches_it(cvc: Path, monkeypatch: pytest.MonkeyPatch):
+    expected = load_dataset("cvc-clinicdb", cvc, image_size=16).images.clone()
+    clear_memory_cache()
+    _no_decoding(monkeypatch)
+    mapped = load_dataset("cvc-clinicdb", cvc, image_size=16)
+    (cache_file,) = (Path(os.environ["SUITE_CACHE"]) / "decoded" / "cvc-clinicdb").glob("16px-*.pt")
+    assert str(cache_file) in Path("/proc/self/maps").read_text()  # mapped, not read into memory
+    mapped.images.fill_(7)  # copy-on-write pages: this process sees 7s, the file keeps the images
+    assert int(mapped.images.max()) == 7
+    clear_memory_cache()
+    assert torch.equal(load_dataset("cvc-clinicdb", cvc, image_size=16).images, expected)
+
+
 def test_same_data_elsewhere_shares_the_cache(cvc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     load_dataset("cvc-clinicdb", cvc, image_size=16)
     copy = tmp_path / "copy"

@@ -4,7 +4,10 @@ Cache key: dataset name, reader version, image size and a fingerprint of the fil
 (``_fingerprint.py``; BENCHMARKS.md measures what it costs).
 
 Disk cache: ``<cache>/decoded/<name>/<size>px-<key>.pt`` (``torch.save``), written to a temporary name
-and renamed, so a crash never leaves half a cache; the folder can be deleted at any time.
+and renamed, so a crash never leaves half a cache; the folder can be deleted at any time. A cache file
+is read memory-mapped (copy-on-write: nothing written to the tensors reaches the file), so a new
+process maps the file in milliseconds and pages come in from the OS cache as batches touch them; a
+file replaced meanwhile keeps its old content mapped.
 Memory cache: a process-level dict from key to ``LoadedDataset`` (treat it as read-only).
 """
 
@@ -143,7 +146,7 @@ def load_dataset(name: str, root: str | Path | None = None, image_size: int | No
     data = None
     if path.is_file():
         try:
-            payload = torch.load(path, weights_only=True)
+            payload = torch.load(path, weights_only=True, mmap=True)
             data = _from_payload(card, payload)
         except Exception:  # any unreadable cache (truncated, garbage, older format): decode again
             data = None
