@@ -25,7 +25,7 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
 
 test: $(STAMP) browser
-	$(VENV)/bin/python -m pytest -n 2 -q
+	$(VENV)/bin/python -m pytest -n 2 -q --durations=15
 
 # The outputs README.md and BENCHMARKS.md quote, regenerated from today's code and the demo's store
 # (run `make demo` first); `python scripts/docs_check.py --write` rewrites the blocks that drifted.
